@@ -1,0 +1,41 @@
+package frame
+
+import "errors"
+
+// ProtocolError is a violation of RFC 6455 by the peer. Code is the close code
+// the connection must be closed with; Reason is a short human text that may be
+// sent as the close reason (it is at most 123 bytes).
+type ProtocolError struct {
+	Code   CloseCode
+	Reason string
+}
+
+func (e *ProtocolError) Error() string { return "frame: " + e.Reason + " (" + e.Code.String() + ")" }
+
+// Is makes errors.Is(err, ErrMessageTooBig) (and the other sentinels) true for
+// every ProtocolError that carries the sentinel's close code.
+func (e *ProtocolError) Is(target error) bool {
+	t, ok := target.(*ProtocolError)
+	return ok && t.Code == e.Code && (t.Reason == "" || t.Reason == e.Reason)
+}
+
+// Sentinels, one per close code a parser can answer with. Compare with errors.Is.
+var (
+	ErrProtocol       = &ProtocolError{Code: CloseProtocolError}
+	ErrInvalidPayload = &ProtocolError{Code: CloseInvalidPayload}
+	ErrMessageTooBig  = &ProtocolError{Code: CloseMessageTooBig}
+)
+
+func protocolError(code CloseCode, reason string) error {
+	return &ProtocolError{Code: code, Reason: reason}
+}
+
+// CloseCodeOf returns the close code err asks for: the ProtocolError's code when
+// err wraps one, else CloseInternalError.
+func CloseCodeOf(err error) CloseCode {
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return CloseInternalError
+}

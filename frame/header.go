@@ -1,0 +1,118 @@
+package frame
+
+import (
+	"encoding/binary"
+
+	"github.com/gobwas/ws"
+)
+
+// Header is a parsed frame header. Rsv holds the three RSV bits as bits 2..0
+// (RSV1 = 0x4).
+type Header struct {
+	Fin    bool
+	Rsv    byte
+	Op     OpCode
+	Masked bool
+	Mask   [4]byte
+	Length int64
+}
+
+// RSV1 is the bit permessage-deflate uses to mark a compressed message.
+const RSV1 = 0x4
+
+// MaxHeaderLen is the largest frame header: 2 + 8 (length) + 4 (mask).
+const MaxHeaderLen = 14
+
+// ParseHeader parses the frame header at the start of b. It returns n == 0 and
+// a nil error when b is too short to hold the whole header. The only errors are
+// encodings RFC 6455 forbids outright (a 64-bit length with the top bit set);
+// the rules that depend on state or role are the Decoder's.
+func ParseHeader(b []byte) (h Header, n int, err error) {
+	if len(b) < 2 {
+		return h, 0, nil
+	}
+	b0, b1 := b[0], b[1]
+	h.Fin = b0&0x80 != 0
+	h.Rsv = (b0 >> 4) & 0x7
+	h.Op = OpCode(b0 & 0xf)
+	h.Masked = b1&0x80 != 0
+	n = 2
+	switch l := b1 & 0x7f; l {
+	case 126:
+		if len(b) < 4 {
+			return h, 0, nil
+		}
+		h.Length = int64(binary.BigEndian.Uint16(b[2:]))
+		n = 4
+	case 127:
+		if len(b) < 10 {
+			return h, 0, nil
+		}
+		u := binary.BigEndian.Uint64(b[2:])
+		if u>>63 != 0 {
+			return h, 0, protocolError(CloseProtocolError, "64-bit payload length has its most significant bit set")
+		}
+		h.Length = int64(u)
+		n = 10
+	default:
+		h.Length = int64(l)
+	}
+	if h.Masked {
+		if len(b) < n+4 {
+			return h, 0, nil
+		}
+		copy(h.Mask[:], b[n:n+4])
+		n += 4
+	}
+	return h, n, nil
+}
+
+// HeaderLen is the size of the header of a frame with that payload length.
+func HeaderLen(length int64, masked bool) int {
+	n := 2
+	switch {
+	case length > 0xffff:
+		n = 10
+	case length > 125:
+		n = 4
+	}
+	if masked {
+		n += 4
+	}
+	return n
+}
+
+// AppendHeader appends h in wire form (the shortest length encoding) to dst.
+func AppendHeader(dst []byte, h Header) []byte {
+	b0 := byte(h.Op) | (h.Rsv&0x7)<<4
+	if h.Fin {
+		b0 |= 0x80
+	}
+	var b1 byte
+	if h.Masked {
+		b1 = 0x80
+	}
+	switch {
+	case h.Length > 0xffff:
+		dst = append(dst, b0, b1|127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(h.Length))
+	case h.Length > 125:
+		dst = append(dst, b0, b1|126)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(h.Length))
+	default:
+		dst = append(dst, b0, b1|byte(h.Length))
+	}
+	if h.Masked {
+		dst = append(dst, h.Mask[:]...)
+	}
+	return dst
+}
+
+// Mask XORs b in place with key, starting at offset pos of the masking key
+// stream, and returns the offset to continue with for the next chunk. Masking
+// and unmasking are the same operation. It uses gobwas/ws's word-at-a-time
+// (assembly on amd64) cipher.
+func Mask(b []byte, key [4]byte, pos int) int {
+	ws.Cipher(b, key, pos)
+	return (pos + len(b)) & 3
+}
