@@ -1,6 +1,9 @@
 package frame
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // ProtocolError is a violation of RFC 6455 by the peer. Code is the close code
 // the connection must be closed with; Reason is a short human text that may be
@@ -10,7 +13,13 @@ type ProtocolError struct {
 	Reason string
 }
 
-func (e *ProtocolError) Error() string { return "frame: " + e.Reason + " (" + e.Code.String() + ")" }
+func (e *ProtocolError) Error() string {
+	reason := e.Reason
+	if reason == "" {
+		reason = e.Code.name()
+	}
+	return "frame: " + reason + " (close code " + strconv.Itoa(int(e.Code)) + ")"
+}
 
 // Is makes errors.Is(err, ErrMessageTooBig) (and the other sentinels) true for
 // every ProtocolError that carries the sentinel's close code.
@@ -26,6 +35,9 @@ var (
 	ErrMessageTooBig  = &ProtocolError{Code: CloseMessageTooBig}
 )
 
+// protocolError allocates only on the error path: a connection that fails is
+// about to be closed, so the cost does not matter, while a fresh value keeps
+// callers from mutating a shared one.
 func protocolError(code CloseCode, reason string) error {
 	return &ProtocolError{Code: code, Reason: reason}
 }

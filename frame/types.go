@@ -47,28 +47,46 @@ const (
 	CloseTLSHandshake       CloseCode = 1015 // never on the wire
 )
 
-var closeNames = map[CloseCode]string{
-	CloseNormal:             "normal closure",
-	CloseGoingAway:          "going away",
-	CloseProtocolError:      "protocol error",
-	CloseUnsupportedData:    "unsupported data",
-	CloseNoStatus:           "no status",
-	CloseAbnormal:           "abnormal closure",
-	CloseInvalidPayload:     "invalid payload data",
-	ClosePolicyViolation:    "policy violation",
-	CloseMessageTooBig:      "message too big",
-	CloseMandatoryExtension: "mandatory extension",
-	CloseInternalError:      "internal error",
-	CloseServiceRestart:     "service restart",
-	CloseTryAgainLater:      "try again later",
-	CloseTLSHandshake:       "TLS handshake",
-}
-
+// String returns the code with its registered name, for logs and errors.
 func (c CloseCode) String() string {
-	if s, ok := closeNames[c]; ok {
-		return strconv.Itoa(int(c)) + " (" + s + ")"
+	if name := c.name(); name != "" {
+		return strconv.Itoa(int(c)) + " (" + name + ")"
 	}
 	return strconv.Itoa(int(c))
+}
+
+func (c CloseCode) name() string {
+	switch c {
+	case CloseNormal:
+		return "normal closure"
+	case CloseGoingAway:
+		return "going away"
+	case CloseProtocolError:
+		return "protocol error"
+	case CloseUnsupportedData:
+		return "unsupported data"
+	case CloseNoStatus:
+		return "no status"
+	case CloseAbnormal:
+		return "abnormal closure"
+	case CloseInvalidPayload:
+		return "invalid payload data"
+	case ClosePolicyViolation:
+		return "policy violation"
+	case CloseMessageTooBig:
+		return "message too big"
+	case CloseMandatoryExtension:
+		return "mandatory extension"
+	case CloseInternalError:
+		return "internal error"
+	case CloseServiceRestart:
+		return "service restart"
+	case CloseTryAgainLater:
+		return "try again later"
+	case CloseTLSHandshake:
+		return "TLS handshake"
+	}
+	return ""
 }
 
 // ValidCloseCode reports whether c may appear in a close frame on the wire:

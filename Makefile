@@ -1,0 +1,33 @@
+# One entry per habit. CI (.ci/run) runs: check, test, fuzz-smoke.
+GO      ?= go
+MODULES := . $(wildcard interop loadtest)
+FUZZTIME ?= 5s
+
+.PHONY: all check fmt vet test fuzz-smoke bench echo idle
+
+all: check test
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+
+# The test command of README.md: every module, race detector on, shuffled.
+test:
+	@for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -shuffle=on -count=1 ./...) || exit 1; done
+
+# Runs every Fuzz target briefly (seed corpus plus FUZZTIME of new inputs).
+fuzz-smoke:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== fuzz $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./frame/ ./conn/ ./hub/
+
+echo:
+	$(GO) run ./examples/echo -addr :9001

@@ -1,0 +1,122 @@
+package conn
+
+import (
+	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/frame"
+)
+
+// Close starts the closing handshake: frames queued before it are written,
+// then a close frame with code and reason; the socket is closed when the peer
+// answers with its own close frame or after Config.CloseTimeout. Writes after
+// Close return ErrClosed. Closing a connection still in its handshake just
+// drops it.
+func (c *Conn) Close(code frame.CloseCode, reason string) error {
+	c.mu.Lock()
+	if c.closeSent || c.state.Load() == stateClosed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.state.Load() == stateHandshake {
+		c.mu.Unlock()
+		c.closeSocket()
+		return nil
+	}
+	c.queueCloseLocked(code, reason, false)
+	c.kickLocked()
+	return nil
+}
+
+// queueCloseLocked queues our close frame. With hangup the socket is closed as
+// soon as it is written (we fail the connection, or echo the peer's close);
+// otherwise we wait for the peer's close frame.
+func (c *Conn) queueCloseLocked(code frame.CloseCode, reason string, hangup bool) {
+	c.closeSent = true
+	c.hangup = c.hangup || hangup
+	c.state.Store(stateClosing)
+	if c.closeCode == 0 {
+		c.closeCode, c.closeWhy = code, reason
+	}
+	var payload [125]byte
+	p := frame.AppendClose(payload[:0], code, reason)
+	var mask *[4]byte
+	if c.dec.Client {
+		m := frame.NewMask()
+		mask = &m
+	}
+	b := frame.AppendFrame(make([]byte, 0, frame.MaxHeaderLen+len(p)), true, frame.OpClose, 0, p, mask)
+	c.pushLocked(outFrame{b: b, close: true})
+	c.eng.wheel.Schedule(&c.timer, c.eng.wheel.Now()+c.eng.closeTicks)
+}
+
+// fail closes the connection with code because of something the peer did
+// (or a timeout): the close frame goes out after what is queued and the
+// socket closes right after it, without waiting for an answer. Safe from any
+// goroutine.
+func (c *Conn) fail(code frame.CloseCode, reason string) {
+	c.mu.Lock()
+	if c.state.Load() == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	if c.closeSent {
+		c.hangup = true
+		if c.closeDone && !c.flushing {
+			c.mu.Unlock()
+			c.closeSocket()
+			return
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.queueCloseLocked(code, reason, true)
+	c.kickLocked()
+}
+
+// hangupDueLocked reports whether the socket should be closed now that the
+// queue is written.
+func (c *Conn) hangupDueLocked() bool {
+	return c.closeDone && (c.hangup || c.closeRecv)
+}
+
+// closeSocket closes the TCP connection; netpoll then runs onClosed.
+func (c *Conn) closeSocket() {
+	if c.state.Swap(stateClosed) == stateClosed {
+		return
+	}
+	c.eng.wheel.Stop(&c.timer)
+	_ = c.np.Close()
+}
+
+// onClosed is netpoll's close callback: it runs once, after any input
+// callback of the connection has returned.
+func (c *Conn) onClosed(netpoll.Connection) error {
+	c.state.Store(stateClosed)
+	c.eng.wheel.Stop(&c.timer)
+	c.mu.Lock()
+	if c.closedOnce {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closedOnce = true
+	code, reason := frame.CloseAbnormal, ""
+	switch {
+	case c.closeRecv:
+		code, reason = c.peerCode, c.peerWhy
+	case c.closeSent && c.closeCode != 0:
+		code, reason = c.closeCode, c.closeWhy
+	}
+	c.dropQueuedLocked()
+	c.q, c.spare = nil, nil
+	c.mu.Unlock()
+	c.pending, c.msg = nil, nil
+	if c.dial != nil {
+		c.dial.finish(nil, errHandshakeClosed)
+	}
+	if c.srv != nil {
+		c.srv.unregister(c)
+	}
+	if c.opened {
+		c.safeCall(func() { c.eng.handler.OnClose(c, code, reason) })
+	}
+	return nil
+}

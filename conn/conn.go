@@ -1,0 +1,135 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/poller"
+)
+
+// Connection states; see state.
+const (
+	stateHandshake uint32 = iota // server: waiting for the request; client: for the response
+	stateOpen
+	stateClosing // a close frame is queued (ours or our echo of the peer's)
+	stateClosed  // the TCP connection is closed
+)
+
+// Conn is one WebSocket connection driven by the event loop.
+//
+// Write, WritePrepared, Close, Value, SetValue and the address methods are
+// safe for concurrent use from any goroutine and never block on the network:
+// frames go into a bounded queue that the event loop's flushers write out.
+// Frames written by one goroutine leave in the order written.
+type Conn struct {
+	np   netpoll.Connection
+	fd   int
+	eng  *engine
+	lctx loopCtx
+	srv  *Server // nil on a dialed connection
+
+	value atomic.Value
+
+	// Read side: touched only by the goroutine netpoll runs for this
+	// connection's input, one at a time.
+	dec     frame.Decoder
+	pending []byte // bytes of an incomplete handshake or frame; nil otherwise
+	msg     []byte // fragments of an incomplete message; nil otherwise
+	msgOp   frame.OpCode
+	msgZip  bool
+	recvErr bool // we failed the connection: ignore further input
+	opened  bool // OnOpen ran
+	dial    *dialState
+
+	// Timers: lastRead is stamped on every input; the rest belong to the
+	// wheel goroutine (Expire).
+	timer    poller.Timer
+	lastRead atomic.Int64
+	pingAt   poller.Tick // tick our unanswered ping went out; 0 = none
+
+	state atomic.Uint32
+
+	// Write side, under mu.
+	mu         sync.Mutex
+	q          []outFrame // waiting frames; nil while idle
+	spare      []outFrame // the other half of the double buffer
+	qMsgs      int
+	qBytes     int
+	flushing   bool // a goroutine is writing this connection's socket
+	scheduled  bool // in the flusher queue
+	reading    bool // the input goroutine runs and will flush on return
+	closeSent  bool // our close frame is queued
+	closeDone  bool // our close frame has been written
+	closeRecv  bool // the peer's close frame arrived
+	hangup     bool // close the socket once the queue is written
+	deflate    bool // permessage-deflate negotiated
+	closeCode  frame.CloseCode // ours
+	closeWhy   string
+	peerCode   frame.CloseCode
+	peerWhy    string
+	proto      string
+	closedOnce bool
+
+	// Server's registry of live connections.
+	next, prev *Conn
+}
+
+// outFrame is one queued frame.
+type outFrame struct {
+	b     []byte
+	data  bool // counts against the queue bounds
+	close bool // our close frame
+}
+
+// loopCtx is the context netpoll carries for the connection; it leads back to
+// the Conn without a context.WithValue allocation per connection.
+type loopCtx struct{ c *Conn }
+
+func (*loopCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*loopCtx) Done() <-chan struct{}       { return nil }
+func (*loopCtx) Err() error                  { return nil }
+func (*loopCtx) Value(any) any               { return nil }
+
+var _ context.Context = (*loopCtx)(nil)
+
+// Value returns the value the Upgrade hook (or SetValue) attached.
+func (c *Conn) Value() any { return c.value.Load() }
+
+// SetValue attaches v to the connection. v must always be of the same
+// concrete type.
+func (c *Conn) SetValue(v any) { c.value.Store(v) }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.np.RemoteAddr() }
+
+// LocalAddr returns our end's address.
+func (c *Conn) LocalAddr() net.Addr { return c.np.LocalAddr() }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.deflate }
+
+// Subprotocol returns the negotiated subprotocol, or "".
+func (c *Conn) Subprotocol() string { return c.proto }
+
+// IsClient reports whether the connection was dialed (its frames are masked).
+func (c *Conn) IsClient() bool { return c.dec.Client }
+
+// Open reports whether the connection is open for messages: the handshake is
+// done and no close frame has been sent or received.
+func (c *Conn) Open() bool { return c.state.Load() == stateOpen }
+
+func newConn(eng *engine, np netpoll.Connection, client bool) *Conn {
+	c := &Conn{np: np, eng: eng}
+	c.fd = np.(interface{ Fd() int }).Fd()
+	c.lctx.c = c
+	c.dec.Client = client
+	c.dec.MaxMessageSize = eng.cfg.MaxMessageSize
+	c.timer.Init(c)
+	c.lastRead.Store(int64(eng.wheel.Now()))
+	return c
+}

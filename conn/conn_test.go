@@ -1,0 +1,353 @@
+package conn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/surge-ws/ws/frame"
+)
+
+func TestEchoTextAndBinary(t *testing.T) {
+	addr := startServer(t, echoServer(Config{MaxMessageSize: 1 << 20}))
+	rc := dialRaw(t, addr)
+	resp := rc.handshake(nil)
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Fatalf("accept key %q", got)
+	}
+	for _, tc := range []struct {
+		op      frame.OpCode
+		payload []byte
+	}{
+		{frame.OpText, []byte("hello")},
+		{frame.OpBinary, []byte{0, 1, 2, 255}},
+		{frame.OpText, []byte{}},
+		{frame.OpBinary, bytes.Repeat([]byte{7}, 70000)},
+	} {
+		rc.send(true, tc.op, tc.payload)
+		f := rc.mustNext()
+		if f.Op != tc.op || !bytes.Equal(f.Payload, tc.payload) {
+			t.Fatalf("echo of %v/%d bytes: got %v/%d bytes", tc.op, len(tc.payload), f.Op, len(f.Payload))
+		}
+	}
+}
+
+func TestFirstFrameInHandshakePacket(t *testing.T) {
+	addr := startServer(t, echoServer(Config{}))
+	rc := dialRaw(t, addr)
+	rc.handshake(rc.frameBytes(true, frame.OpText, []byte("early")))
+	if f := rc.mustNext(); string(f.Payload) != "early" {
+		t.Fatalf("got %q", f.Payload)
+	}
+}
+
+func TestByteAtATime(t *testing.T) {
+	addr := startServer(t, echoServer(Config{}))
+	rc := dialRaw(t, addr)
+	all := []byte(upgradeRequest("/"))
+	all = append(all, rc.frameBytes(false, frame.OpText, []byte("frag"))...)
+	all = append(all, rc.frameBytes(true, frame.OpPing, []byte("p"))...)
+	all = append(all, rc.frameBytes(true, frame.OpContinuation, []byte("mented"))...)
+	for i := range all {
+		rc.write(all[i : i+1])
+		if i%16 == 0 {
+			time.Sleep(time.Millisecond) // let each piece arrive on its own
+		}
+	}
+	if resp := rc.readResponse(); resp.StatusCode != 101 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if f := rc.mustNext(); f.Op != frame.OpPong || string(f.Payload) != "p" {
+		t.Fatalf("want pong p, got %v %q", f.Op, f.Payload)
+	}
+	if f := rc.mustNext(); f.Op != frame.OpText || string(f.Payload) != "fragmented" {
+		t.Fatalf("got %v %q", f.Op, f.Payload)
+	}
+}
+
+func TestProtocolViolations(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  func(rc *rawClient) []byte
+		code frame.CloseCode
+	}{
+		{"unmasked", func(rc *rawClient) []byte { return frame.AppendFrame(nil, true, frame.OpText, 0, []byte("x"), nil) }, frame.CloseProtocolError},
+		{"rsv bits", func(rc *rawClient) []byte { return frame.AppendFrame(nil, true, frame.OpText, 0x2, []byte("x"), &rc.mask) }, frame.CloseProtocolError},
+		{"reserved opcode", func(rc *rawClient) []byte { return rc.frameBytes(true, 3, nil) }, frame.CloseProtocolError},
+		{"continuation first", func(rc *rawClient) []byte { return rc.frameBytes(true, frame.OpContinuation, []byte("x")) }, frame.CloseProtocolError},
+		{"fragmented ping", func(rc *rawClient) []byte { return rc.frameBytes(false, frame.OpPing, nil) }, frame.CloseProtocolError},
+		{"bad utf8", func(rc *rawClient) []byte { return rc.frameBytes(true, frame.OpText, []byte{0xce, 0xba, 0xff}) }, frame.CloseInvalidPayload},
+		{"close 1 byte", func(rc *rawClient) []byte { return rc.frameBytes(true, frame.OpClose, []byte{3}) }, frame.CloseProtocolError},
+		{"too big", func(rc *rawClient) []byte { return rc.frameBytes(true, frame.OpBinary, make([]byte, 2000)) }, frame.CloseMessageTooBig},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder(true)
+			addr := startServer(t, &Server{Handler: rec, Config: Config{MaxMessageSize: 1000}})
+			rc := dialRaw(t, addr)
+			rc.handshake(nil)
+			rc.write(tc.raw(rc))
+			rc.expectClose(tc.code, "")
+			if got := rec.waitClosed(t); !strings.HasPrefix(got, strconv.Itoa(int(tc.code))) {
+				t.Fatalf("OnClose got %q, want code %d", got, tc.code)
+			}
+		})
+	}
+}
+
+func TestPeerCloseIsEchoed(t *testing.T) {
+	rec := newRecorder(false)
+	addr := startServer(t, &Server{Handler: rec})
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	rc.send(true, frame.OpClose, frame.AppendClose(nil, 4001, "bye"))
+	rc.expectClose(4001, "")
+	if got := rec.waitClosed(t); got != "4001 bye" {
+		t.Fatalf("OnClose %q", got)
+	}
+}
+
+func TestServerCloseCarriesCodeAndReason(t *testing.T) {
+	rec := newRecorder(false)
+	s := &Server{Handler: HandlerFuncs{
+		Message: func(c *Conn, op frame.OpCode, p []byte) { _ = c.Close(4002, "kicked: "+string(p)) },
+		Close:   rec.OnClose,
+	}}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	rc.send(true, frame.OpText, []byte("spam"))
+	f := rc.mustNext()
+	code, why, _ := frame.ParseClose(f.Payload)
+	if f.Op != frame.OpClose || code != 4002 || why != "kicked: spam" {
+		t.Fatalf("got %v %d %q", f.Op, code, why)
+	}
+	// Complete the handshake; the server then closes the socket.
+	rc.send(true, frame.OpClose, f.Payload)
+	rc.expectEOF()
+	if got := rec.waitClosed(t); got != "4002 kicked: spam" {
+		t.Fatalf("OnClose %q", got)
+	}
+}
+
+func TestHandshakeRejections(t *testing.T) {
+	s := &Server{
+		Handler: HandlerFuncs{},
+		Upgrade: func(r *Request) (any, *Reject) {
+			if r.Path == "/private" {
+				return nil, &Reject{Status: http.StatusUnauthorized, Body: "no token"}
+			}
+			return r.Path, nil
+		},
+	}
+	addr := startServer(t, s)
+	cases := []struct {
+		name, req string
+		status    int
+	}{
+		{"post", strings.Replace(upgradeRequest("/"), "GET", "POST", 1), http.StatusMethodNotAllowed},
+		{"no upgrade", strings.Replace(upgradeRequest("/"), "Upgrade: websocket\r\n", "", 1), http.StatusUpgradeRequired},
+		{"bad version", strings.Replace(upgradeRequest("/"), "Version: 13", "Version: 8", 1), http.StatusUpgradeRequired},
+		{"bad key", strings.Replace(upgradeRequest("/"), testKey, "short", 1), http.StatusBadRequest},
+		{"hook rejects", upgradeRequest("/private"), http.StatusUnauthorized},
+		{"too large", upgradeRequest("/", "X-Big: "+strings.Repeat("a", 9000)), http.StatusRequestHeaderFieldsTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rc.write([]byte(tc.req))
+			resp := rc.readResponse()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status == http.StatusUpgradeRequired && strings.Contains(tc.name, "version") && resp.Header.Get("Sec-WebSocket-Version") != "13" {
+				t.Fatal("426 without Sec-WebSocket-Version: 13")
+			}
+			rc.expectEOF()
+		})
+	}
+}
+
+func TestDialerEchoAndValue(t *testing.T) {
+	var gotValue any
+	s := &Server{
+		Handler: HandlerFuncs{
+			Open:    func(c *Conn) { gotValue = c.Value() },
+			Message: func(c *Conn, op frame.OpCode, p []byte) { _ = c.Write(op, p) },
+		},
+		Upgrade: func(r *Request) (any, *Reject) { return r.URI, nil },
+	}
+	addr := startServer(t, s)
+	rec := newRecorder(false)
+	d := &Dialer{Handler: rec}
+	c, resp, err := d.Dial(context.Background(), "ws://"+addr+"/chat?room=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 101 {
+		t.Fatalf("status %d", resp.Status)
+	}
+	for i := range 100 {
+		if err := c.Write(frame.OpText, []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "100 echoes", func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.msgs) == 100 })
+	for i, m := range rec.msgs {
+		if string(m) != strconv.Itoa(i) {
+			t.Fatalf("message %d is %q: order lost", i, m)
+		}
+	}
+	if gotValue != "/chat?room=1" {
+		t.Fatalf("Upgrade value %v", gotValue)
+	}
+	if err := c.Close(frame.CloseNormal, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.waitClosed(t); got != "1000 " && got != "1000 done" {
+		t.Fatalf("client OnClose %q", got)
+	}
+	if !errors.Is(c.Write(frame.OpText, nil), ErrClosed) {
+		t.Fatal("write after close must fail with ErrClosed")
+	}
+}
+
+func TestShutdownClosesWith1001(t *testing.T) {
+	s := echoServer(Config{})
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	var recs []*recorder
+	for range 5 {
+		rec := newRecorder(false)
+		d := &Dialer{Handler: rec}
+		if _, _, err := d.Dial(context.Background(), "ws://"+ln.Addr().String()); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	eventually(t, "5 connections", func() bool { return s.Len() == 5 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if got := rec.waitClosed(t); got != "1001 server shutdown" {
+			t.Fatalf("client saw %q", got)
+		}
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve returned %v", err)
+	}
+}
+
+func TestPongTimeout(t *testing.T) {
+	rec := newRecorder(false)
+	addr := startServer(t, &Server{Handler: rec, Config: Config{PingInterval: 200 * time.Millisecond, PongTimeout: 300 * time.Millisecond}})
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	f := rc.mustNext()
+	if f.Op != frame.OpPing {
+		t.Fatalf("want a ping, got %v", f.Op)
+	}
+	// Do not answer: the server must give up with a close frame.
+	rc.expectClose(frame.CloseGoingAway, "pong timeout")
+	rec.waitClosed(t)
+}
+
+func TestPongKeepsConnection(t *testing.T) {
+	rec := newRecorder(false)
+	addr := startServer(t, &Server{Handler: rec, Config: Config{PingInterval: 200 * time.Millisecond, PongTimeout: 300 * time.Millisecond}})
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	for range 4 {
+		f := rc.mustNext()
+		if f.Op != frame.OpPing {
+			t.Fatalf("want a ping, got %v", f.Op)
+		}
+		rc.send(true, frame.OpPong, f.Payload)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.closes) != 0 {
+		t.Fatalf("closed despite pongs: %v", rec.closes)
+	}
+}
+
+func TestSendQueueOverflowCloses1008(t *testing.T) {
+	srvConn := make(chan *Conn, 1)
+	s := &Server{
+		Handler: HandlerFuncs{Open: func(c *Conn) { srvConn <- c }},
+		Config:  Config{SendQueue: 8, SendQueueBytes: 1 << 20},
+	}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-srvConn
+	payload := bytes.Repeat([]byte("x"), 64<<10)
+	var full error
+	for range 10000 {
+		if err := c.Write(frame.OpBinary, payload); err != nil {
+			full = err
+			break
+		}
+	}
+	if !errors.Is(full, ErrQueueFull) {
+		t.Fatalf("writes to a client that does not read never failed: %v", full)
+	}
+	// The client reads now: after the frames that were already on their way,
+	// it must find the close frame.
+	rc.expectClose(frame.ClosePolicyViolation, "send buffer full")
+}
+
+func TestOverflowDropKeepsConnection(t *testing.T) {
+	srvConn := make(chan *Conn, 1)
+	s := &Server{
+		Handler: HandlerFuncs{Open: func(c *Conn) { srvConn <- c }},
+		Config:  Config{SendQueue: 4, Overflow: OverflowDrop},
+	}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-srvConn
+	payload := bytes.Repeat([]byte("y"), 64<<10)
+	dropped := 0
+	for range 2000 {
+		if errors.Is(c.Write(frame.OpBinary, payload), ErrQueueFull) {
+			dropped++
+		}
+	}
+	if dropped == 0 {
+		t.Fatal("nothing dropped")
+	}
+	if !c.Open() {
+		t.Fatal("OverflowDrop closed the connection")
+	}
+}
+
+func TestHandlerPanicCloses1011(t *testing.T) {
+	addr := startServer(t, &Server{Handler: HandlerFuncs{Message: func(*Conn, frame.OpCode, []byte) { panic("boom") }}})
+	other := dialRaw(t, addr)
+	other.handshake(nil)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	rc.send(true, frame.OpText, []byte("x"))
+	rc.expectClose(frame.CloseInternalError, "")
+	// Another connection is not disturbed.
+	other.send(true, frame.OpPing, []byte("still"))
+	if f := other.mustNext(); f.Op != frame.OpPong {
+		t.Fatalf("other connection got %v", f.Op)
+	}
+}

@@ -1,0 +1,110 @@
+package conn
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/surge-ws/ws/poller"
+)
+
+// engine is what every connection of one Server or Dialer shares.
+type engine struct {
+	cfg     Config
+	handler Handler
+	wheel   *poller.Wheel
+	flush   *flusher
+
+	// Deadlines in wheel ticks.
+	handshakeTicks, readTicks, pingTicks, pongTicks, closeTicks poller.Tick
+}
+
+// The wheel and the flusher pool are per process: one goroutine ticks every
+// connection's deadlines, and GOMAXPROCS goroutines write every connection's
+// queued frames.
+var (
+	sharedOnce    sync.Once
+	sharedWheel   *poller.Wheel
+	sharedFlusher *flusher
+)
+
+const wheelTick = 100 * time.Millisecond
+
+func newEngine(cfg Config, h Handler, client bool) (*engine, error) {
+	if err := poller.Setup(poller.Options{}); err != nil {
+		return nil, err
+	}
+	sharedOnce.Do(func() {
+		sharedWheel = poller.NewWheel(wheelTick, 1024)
+		sharedFlusher = newFlusher(runtime.GOMAXPROCS(0))
+	})
+	if h == nil {
+		h = HandlerFuncs{}
+	}
+	e := &engine{cfg: cfg.withDefaults(client), handler: h, wheel: sharedWheel, flush: sharedFlusher}
+	w := e.wheel
+	e.handshakeTicks = w.Ticks(e.cfg.HandshakeTimeout)
+	e.readTicks = w.Ticks(e.cfg.ReadTimeout)
+	e.pingTicks = w.Ticks(e.cfg.PingInterval)
+	e.pongTicks = w.Ticks(e.cfg.PongTimeout)
+	e.closeTicks = w.Ticks(e.cfg.CloseTimeout)
+	return e, nil
+}
+
+// flusher is a pool of goroutines that write out connections whose queues
+// were filled from outside their own input goroutine (a publish, a timer).
+// A connection is queued here once however many frames it gets meanwhile, so
+// a burst to one connection leaves in one system call.
+type flusher struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ready   []*Conn
+	head    int // ready[:head] are taken
+	waiting int
+}
+
+func newFlusher(n int) *flusher {
+	f := &flusher{}
+	f.cond = sync.NewCond(&f.mu)
+	for range n {
+		go f.run()
+	}
+	return f
+}
+
+func (f *flusher) submit(c *Conn) {
+	f.mu.Lock()
+	f.ready = append(f.ready, c)
+	if f.waiting > 0 {
+		f.cond.Signal()
+	}
+	f.mu.Unlock()
+}
+
+func (f *flusher) run() {
+	var batch []*Conn
+	var iov iovecs
+	for {
+		f.mu.Lock()
+		for f.head == len(f.ready) {
+			f.waiting++
+			f.cond.Wait()
+			f.waiting--
+		}
+		// Take a slice of the queue, not all of it, so the other flushers get work.
+		n := min(len(f.ready)-f.head, 128)
+		batch = append(batch[:0], f.ready[f.head:f.head+n]...)
+		clear(f.ready[f.head : f.head+n])
+		f.head += n
+		if f.head == len(f.ready) {
+			f.ready, f.head = f.ready[:0], 0
+		} else if f.waiting > 0 {
+			f.cond.Signal()
+		}
+		f.mu.Unlock()
+		for i, c := range batch {
+			batch[i] = nil
+			c.flushScheduled(&iov)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"unicode/utf8"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/frame"
+)
+
+// onInput is the connection's netpoll OnRequest: it consumes every byte netpoll
+// holds, because netpoll calls it again while unread bytes remain and a
+// blocking read for more would pin a goroutine to every slow client.
+func (c *Conn) onInput(np netpoll.Connection) error {
+	r := np.Reader()
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	buf, err := r.Next(n)
+	if err != nil {
+		return err
+	}
+	c.lastRead.Store(int64(c.eng.wheel.Now()))
+	c.mu.Lock()
+	c.reading = true
+	c.mu.Unlock()
+	c.input(buf)
+	_ = r.Release()
+	c.endRead()
+	return nil
+}
+
+// endRead writes what the callbacks queued, in this goroutine: an echo's reply
+// leaves without a hand-off, and all replies of one batch of input leave in
+// one system call.
+func (c *Conn) endRead() {
+	c.mu.Lock()
+	c.reading = false
+	if c.flushing || c.scheduled || len(c.q) == 0 {
+		hangup := !c.flushing && c.hangupDueLocked()
+		c.mu.Unlock()
+		if hangup {
+			c.closeSocket()
+		}
+		return
+	}
+	c.flushing = true
+	var iov iovecs
+	c.drainLocked(&iov)
+}
+
+// input parses buf (netpoll's bytes, valid until Release) together with any
+// bytes stashed from earlier input.
+func (c *Conn) input(buf []byte) {
+	if c.recvErr || c.state.Load() == stateClosed {
+		return
+	}
+	data := buf
+	if c.pending != nil {
+		c.pending = append(c.pending, buf...)
+		data = c.pending
+	}
+	used := 0
+	if c.state.Load() == stateHandshake {
+		if c.dial != nil {
+			used = c.clientHandshake(data)
+		} else {
+			used = c.serverHandshake(data)
+		}
+	}
+	if c.state.Load() != stateHandshake && !c.recvErr {
+		used += c.frames(data[used:])
+	}
+	if c.recvErr || c.state.Load() == stateClosed {
+		c.pending = nil
+		return
+	}
+	c.stash(data, used)
+}
+
+// stash keeps the unconsumed tail of data for the next input. The buffer
+// exists only while a frame (or the handshake) is incomplete.
+func (c *Conn) stash(data []byte, used int) {
+	rest := data[used:]
+	switch {
+	case len(rest) == 0:
+		c.pending = nil
+	case c.pending != nil:
+		n := copy(c.pending, rest)
+		c.pending = c.pending[:n]
+	default:
+		size := len(rest)
+		if c.state.Load() != stateHandshake {
+			// Reserve the whole frame at once when its header is here.
+			if h, hn, err := frame.ParseHeader(rest); err == nil && hn > 0 {
+				if total := int64(hn) + h.Length; total > int64(size) && total <= int64(c.eng.cfg.MaxMessageSize)+frame.MaxHeaderLen {
+					size = int(total)
+				}
+			}
+		}
+		c.pending = append(make([]byte, 0, size), rest...)
+	}
+}
+
+// frames handles every whole frame in data and returns the bytes used.
+func (c *Conn) frames(data []byte) int {
+	used := 0
+	for len(data) > 0 {
+		f, n, err := c.dec.Next(data)
+		if err != nil {
+			c.protocolFailure(err)
+			return used + len(data)
+		}
+		if n == 0 {
+			return used
+		}
+		data = data[n:]
+		used += n
+		c.frame(f)
+		if c.recvErr {
+			return used + len(data)
+		}
+	}
+	return used
+}
+
+func (c *Conn) protocolFailure(err error) {
+	c.recvErr = true
+	var pe *frame.ProtocolError
+	reason := ""
+	if errors.As(err, &pe) {
+		reason = pe.Reason
+	}
+	c.fail(frame.CloseCodeOf(err), reason)
+}
+
+func (c *Conn) frame(f frame.Frame) {
+	switch f.Op {
+	case frame.OpPing:
+		c.writeControl(frame.OpPong, f.Payload)
+	case frame.OpPong:
+		// lastRead is enough to show the peer is alive.
+	case frame.OpClose:
+		c.peerClose(f.Payload)
+	default:
+		c.data(f)
+	}
+}
+
+// writeControl queues a control frame; control frames do not count against the
+// send-queue bounds, and none goes out after our close frame.
+func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
+	var mask *[4]byte
+	if c.dec.Client {
+		m := frame.NewMask()
+		mask = &m
+	}
+	b := frame.AppendFrame(make([]byte, 0, frame.MaxHeaderLen+len(payload)), true, op, 0, payload, mask)
+	c.mu.Lock()
+	if c.closeSent || c.state.Load() == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.pushLocked(outFrame{b: b})
+	c.kickLocked()
+}
+
+func (c *Conn) peerClose(payload []byte) {
+	code, reason, _ := frame.ParseClose(payload) // the decoder checked it
+	c.recvErr = true                              // nothing may follow a close frame
+	c.mu.Lock()
+	c.closeRecv = true
+	c.peerCode, c.peerWhy = code, reason
+	if !c.closeSent {
+		// Echo the peer's code (RFC 6455 5.5.1), then close: a server closes
+		// the TCP connection first.
+		echo := code
+		if echo == frame.CloseNoStatus {
+			echo = 0
+		}
+		c.queueCloseLocked(echo, "", true)
+		if c.closeCode == 0 {
+			c.closeCode = code
+		}
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) data(f frame.Frame) {
+	if c.state.Load() != stateOpen {
+		return // we are closing: RFC 6455 lets us discard data
+	}
+	if f.Op != frame.OpContinuation {
+		c.msgOp, c.msgZip = f.Op, f.Compressed
+	}
+	if f.Fin && c.msg == nil {
+		c.deliver(c.msgOp, f.Payload, c.msgZip)
+		return
+	}
+	c.msg = append(c.msg, f.Payload...)
+	if f.Fin {
+		msg := c.msg
+		c.msg = nil
+		c.deliver(c.msgOp, msg, c.msgZip)
+	}
+}
+
+func (c *Conn) deliver(op frame.OpCode, payload []byte, compressed bool) {
+	if compressed {
+		out, err := frame.Decompress(nil, payload, c.eng.cfg.MaxMessageSize)
+		if err != nil {
+			c.protocolFailure(err)
+			return
+		}
+		if op == frame.OpText && !utf8.Valid(out) {
+			c.protocolFailure(frame.ErrInvalidPayload)
+			return
+		}
+		payload = out
+	}
+	c.safeCall(func() { c.eng.handler.OnMessage(c, op, payload) })
+}
+
+// safeCall runs a user callback; a panic is logged and fails the connection
+// with 1011 instead of taking the process down.
+func (c *Conn) safeCall(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.eng.cfg.Logger.Error("conn: handler panic", "remote", c.RemoteAddr(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.recvErr = true
+			c.fail(frame.CloseInternalError, "internal error")
+		}
+	}()
+	f()
+}

@@ -1,0 +1,275 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/poller"
+)
+
+// Server accepts WebSocket connections on netpoll's event loop. Set its
+// fields, then call Serve; do not change them afterwards. Serve, Shutdown and
+// Len are safe for concurrent use.
+type Server struct {
+	// Handler receives every connection's events.
+	Handler Handler
+	// Upgrade decides on each handshake: it sees method, path, query,
+	// headers and addresses, and returns a value to attach to the connection
+	// (Conn.Value) or a Reject. nil accepts every valid handshake. It runs on
+	// the connection's input goroutine and may block that connection only.
+	Upgrade func(r *Request) (value any, reject *Reject)
+	// Config holds the connection settings.
+	Config Config
+
+	initOnce sync.Once
+	initErr  error
+	eng      *engine
+
+	mu      sync.Mutex
+	head    *Conn // registry of live connections, for Shutdown
+	count   int
+	closing bool
+	drained chan struct{}
+	evl     netpoll.EventLoop
+	addr    net.Addr
+}
+
+// Listen opens a TCP listener for Serve; with reusePort several processes can
+// share the port (SO_REUSEPORT).
+func Listen(network, addr string, reusePort bool) (net.Listener, error) {
+	return poller.Listen(network, addr, reusePort)
+}
+
+func (s *Server) init() error {
+	s.initOnce.Do(func() {
+		s.eng, s.initErr = newEngine(s.Config, s.Handler, false)
+	})
+	return s.initErr
+}
+
+// Serve accepts connections on ln until Shutdown; it then returns
+// ErrServerClosed. ln should come from Listen (any *net.TCPListener works).
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	evl, err := netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.evl, s.addr = evl, ln.Addr()
+	s.mu.Unlock()
+	err = evl.Serve(ln)
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing || err == nil {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Addr returns the address Serve listens on (nil before Serve).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Len returns the number of live connections (handshaking ones included).
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
+func (s *Server) onPrepare(np netpoll.Connection) context.Context {
+	c := newConn(s.eng, np, false)
+	c.srv = s
+	if !s.register(c) {
+		_ = np.Close()
+		return &c.lctx
+	}
+	_ = np.AddCloseCallback(c.onClosed)
+	s.eng.wheel.Schedule(&c.timer, s.eng.wheel.Now()+s.eng.handshakeTicks)
+	return &c.lctx
+}
+
+func (s *Server) onRequest(ctx context.Context, np netpoll.Connection) error {
+	return ctx.(*loopCtx).c.onInput(np)
+}
+
+func (s *Server) register(c *Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	c.next = s.head
+	if s.head != nil {
+		s.head.prev = c
+	}
+	s.head = c
+	s.count++
+	return true
+}
+
+func (s *Server) unregister(c *Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.prev == nil && s.head != c {
+		return // never registered, or already gone
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.next, c.prev = nil, nil
+	s.count--
+	if s.count == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// Shutdown stops accepting, closes every open connection with 1001 "server
+// shutdown" after its queued frames are written, and waits for the peers'
+// close frames until ctx is done; connections still open then are dropped.
+// It returns ctx.Err() if it had to drop any.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	var conns []*Conn
+	for c := s.head; c != nil; c = c.next {
+		conns = append(conns, c)
+	}
+	var drained chan struct{}
+	if s.count > 0 {
+		drained = make(chan struct{})
+		s.drained = drained
+	}
+	evl := s.evl
+	s.mu.Unlock()
+
+	for _, c := range conns {
+		_ = c.Close(frame.CloseGoingAway, "server shutdown")
+	}
+	var err error
+	if drained != nil {
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			err = ctx.Err()
+			s.mu.Lock()
+			conns = conns[:0]
+			for c := s.head; c != nil; c = c.next {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for _, c := range conns {
+				c.closeSocket()
+			}
+		}
+	}
+	if evl != nil {
+		// Every connection is gone; this closes the listener.
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = evl.Shutdown(sctx)
+	}
+	return err
+}
+
+// serverHandshake parses the upgrade request and answers it. It returns the
+// bytes used; 0 with the state unchanged means the request is incomplete.
+func (c *Conn) serverHandshake(data []byte) int {
+	cfg := &c.eng.cfg
+	req, n, err := frame.ParseRequest(data, cfg.MaxHeaderBytes)
+	if err != nil {
+		var he *frame.HandshakeError
+		if errors.As(err, &he) {
+			c.reject(he.Status, he.Header, he.Reason)
+		} else {
+			c.reject(http.StatusBadRequest, nil, err.Error())
+		}
+		return len(data)
+	}
+	if n == 0 {
+		return 0
+	}
+	var value any
+	var rej *Reject
+	if hook := c.srv.Upgrade; hook != nil {
+		r := &Request{Request: req, RemoteAddr: c.np.RemoteAddr(), LocalAddr: c.np.LocalAddr()}
+		value, rej = c.callUpgrade(hook, r)
+	}
+	if rej != nil {
+		status := rej.Status
+		if status == 0 {
+			status = http.StatusForbidden
+		}
+		c.reject(status, rej.Header, rej.Body)
+		return len(data)
+	}
+	proto := frame.SelectProtocol(req.Protocols, cfg.Subprotocols)
+	deflate := cfg.Compression && req.Deflate
+	resp := frame.AppendAccept(nil, req, proto, deflate, nil)
+	if value != nil {
+		c.value.Store(value)
+	}
+	c.proto = proto
+	c.dec.Deflate = deflate
+	c.mu.Lock()
+	c.deflate = deflate
+	c.pushLocked(outFrame{b: resp})
+	c.state.Store(stateOpen)
+	c.mu.Unlock()
+	c.open()
+	return n
+}
+
+// open runs OnOpen and arms the first ping/read deadline.
+func (c *Conn) open() {
+	c.opened = true
+	now := c.eng.wheel.Now()
+	c.eng.wheel.Stop(&c.timer)
+	c.armOpen(now, now)
+	c.safeCall(func() { c.eng.handler.OnOpen(c) })
+}
+
+func (c *Conn) callUpgrade(hook func(*Request) (any, *Reject), r *Request) (v any, rej *Reject) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.eng.cfg.Logger.Error("conn: upgrade hook panic", "remote", r.RemoteAddr, "panic", fmt.Sprint(p))
+			v, rej = nil, &Reject{Status: http.StatusInternalServerError, Body: "internal error"}
+		}
+	}()
+	return hook(r)
+}
+
+// reject answers the handshake with an HTTP error and closes once it is written.
+func (c *Conn) reject(status int, h http.Header, body string) {
+	c.recvErr = true
+	b := frame.AppendReject(nil, status, h, body)
+	c.mu.Lock()
+	c.pushLocked(outFrame{b: b, close: true})
+	c.closeSent, c.hangup = true, true
+	c.state.Store(stateClosing)
+	c.mu.Unlock()
+}

@@ -1,0 +1,59 @@
+package conn
+
+import (
+	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/poller"
+)
+
+// Expire implements poller.Expirer; the process's timing wheel calls it on its
+// own goroutine. A connection has one timer, re-armed for whichever deadline
+// comes next: handshake, read timeout, ping due, pong due, close handshake.
+// Reads never touch the wheel (they only stamp lastRead); a timer that finds
+// the connection active since it was armed simply re-arms.
+func (c *Conn) Expire(now poller.Tick) {
+	e := c.eng
+	switch c.state.Load() {
+	case stateHandshake, stateClosing:
+		// The handshake or the close handshake (or the final write) took too long.
+		c.closeSocket()
+	case stateOpen:
+		last := poller.Tick(c.lastRead.Load())
+		if e.readTicks > 0 && now-last >= e.readTicks {
+			c.fail(frame.CloseGoingAway, "read timeout")
+			return
+		}
+		if c.pingAt != 0 {
+			if last >= c.pingAt {
+				c.pingAt = 0 // something came back
+			} else if now-c.pingAt >= e.pongTicks {
+				c.fail(frame.CloseGoingAway, "pong timeout")
+				return
+			} else {
+				e.wheel.Schedule(&c.timer, c.pingAt+e.pongTicks)
+				return
+			}
+		}
+		c.armOpen(now, last)
+	}
+}
+
+// armOpen arms the timer of an open connection for its next deadline.
+func (c *Conn) armOpen(now, last poller.Tick) {
+	e := c.eng
+	next := poller.Tick(-1)
+	if e.pingTicks > 0 {
+		if now-last >= e.pingTicks {
+			c.writeControl(frame.OpPing, nil)
+			c.pingAt = now
+			next = now + e.pongTicks
+		} else {
+			next = last + e.pingTicks
+		}
+	}
+	if e.readTicks > 0 && (next < 0 || last+e.readTicks < next) {
+		next = last + e.readTicks
+	}
+	if next >= 0 && c.state.Load() == stateOpen {
+		e.wheel.Schedule(&c.timer, next)
+	}
+}

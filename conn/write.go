@@ -1,0 +1,256 @@
+package conn
+
+import (
+	"errors"
+	"syscall"
+	"unsafe"
+
+	"github.com/surge-ws/ws/frame"
+	"golang.org/x/sys/unix"
+)
+
+// Write sends one unfragmented message (frame.OpText or frame.OpBinary) or a
+// control frame. payload is copied; the caller may reuse it at once. On a
+// dialed connection the frame is masked with a fresh key.
+func (c *Conn) Write(op frame.OpCode, payload []byte) error {
+	var mask *[4]byte
+	if c.dec.Client {
+		m := frame.NewMask()
+		mask = &m
+	}
+	if frame.IsControl(op) && len(payload) > 125 {
+		return frame.ErrProtocol
+	}
+	b := make([]byte, 0, frame.HeaderLen(int64(len(payload)), mask != nil)+len(payload))
+	b = frame.AppendFrame(b, true, op, 0, payload, mask)
+	return c.enqueue(outFrame{b: b, data: !frame.IsControl(op)})
+}
+
+// WritePrepared sends a prepared message. The bytes are shared, not copied:
+// a publish to many connections encodes once. On a dialed connection the
+// frame must be masked, so it is copied.
+func (c *Conn) WritePrepared(p *frame.Prepared) error {
+	if c.dec.Client {
+		return c.Write(p.Op(), p.Payload())
+	}
+	return c.enqueue(outFrame{b: p.Bytes(c.deflate), data: !frame.IsControl(p.Op())})
+}
+
+// enqueue adds f to the queue and makes sure someone will write it.
+func (c *Conn) enqueue(f outFrame) error {
+	c.mu.Lock()
+	if c.closeSent || c.state.Load() == stateClosed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if f.data && (c.qMsgs >= c.eng.cfg.SendQueue || c.qBytes+len(f.b) > c.eng.cfg.SendQueueBytes) {
+		if c.eng.cfg.Overflow == OverflowDrop {
+			c.mu.Unlock()
+			return ErrQueueFull
+		}
+		// Unsent frames are dropped: the client must resynchronise anyway,
+		// and the close frame should not wait behind them.
+		c.dropQueuedLocked()
+		c.queueCloseLocked(frame.ClosePolicyViolation, "send buffer full", true)
+		c.kickLocked()
+		return ErrQueueFull
+	}
+	c.pushLocked(f)
+	c.kickLocked()
+	return nil
+}
+
+func (c *Conn) pushLocked(f outFrame) {
+	c.q = append(c.q, f)
+	if f.data {
+		c.qMsgs++
+		c.qBytes += len(f.b)
+	}
+}
+
+func (c *Conn) dropQueuedLocked() {
+	clear(c.q)
+	c.q = c.q[:0]
+	c.qMsgs, c.qBytes = 0, 0
+}
+
+// kickLocked schedules a flush unless a writer is already on it. Called with
+// mu held; releases it.
+func (c *Conn) kickLocked() {
+	if c.flushing || c.scheduled || c.reading {
+		c.mu.Unlock()
+		return
+	}
+	c.scheduled = true
+	c.mu.Unlock()
+	c.eng.flush.submit(c)
+}
+
+// flushScheduled runs on a flusher goroutine.
+func (c *Conn) flushScheduled(iov *iovecs) {
+	c.mu.Lock()
+	c.scheduled = false
+	if c.flushing || c.reading {
+		c.mu.Unlock()
+		return
+	}
+	c.flushing = true
+	c.drainLocked(iov)
+}
+
+// drainLocked writes the queue until it is empty or the kernel stops taking
+// bytes; in the latter case a goroutine finishes the job through netpoll's
+// writer, which waits for the socket to become writable. Called with mu held
+// and flushing set; releases mu.
+func (c *Conn) drainLocked(iov *iovecs) {
+	for {
+		if len(c.q) == 0 || c.state.Load() == stateClosed {
+			c.flushing = false
+			hangup := c.hangupDueLocked()
+			c.mu.Unlock()
+			if hangup {
+				c.closeSocket()
+			}
+			return
+		}
+		batch := c.q
+		c.q, c.spare = c.spare[:0], nil
+		c.qMsgs, c.qBytes = 0, 0
+		c.mu.Unlock()
+
+		written, err := iov.write(c.fd, batch)
+		if err != nil {
+			c.writeFailed(err)
+			return
+		}
+		if written < len(batch) || iov.partial > 0 {
+			// The kernel's send buffer is full: the rest waits for it to drain.
+			rest := batch[written:]
+			go c.slowFlush(rest, iov.partial, batch)
+			return
+		}
+		sentClose := false
+		for i := range batch {
+			sentClose = sentClose || batch[i].close
+		}
+		clear(batch)
+		c.mu.Lock()
+		if sentClose {
+			c.closeDone = true
+		}
+		if c.spare == nil {
+			c.spare = batch[:0]
+		}
+	}
+}
+
+// slowFlush writes frames the kernel did not take at once. It runs on its own
+// goroutine, which exists only while such a write is pending.
+func (c *Conn) slowFlush(rest []outFrame, skip int, batch []outFrame) {
+	w := c.np.Writer()
+	for {
+		sentClose := false
+		for i, f := range rest {
+			b := f.b
+			if i == 0 {
+				b = b[skip:]
+			}
+			if _, err := w.WriteBinary(b); err != nil {
+				c.writeFailed(err)
+				return
+			}
+			sentClose = sentClose || f.close
+		}
+		if err := w.Flush(); err != nil {
+			c.writeFailed(err)
+			return
+		}
+		clear(batch)
+		c.mu.Lock()
+		if sentClose {
+			c.closeDone = true
+		}
+		if len(c.q) == 0 || c.state.Load() == stateClosed {
+			c.flushing = false
+			hangup := c.hangupDueLocked()
+			c.mu.Unlock()
+			if hangup {
+				c.closeSocket()
+			}
+			return
+		}
+		batch = c.q
+		c.q = nil
+		c.qMsgs, c.qBytes = 0, 0
+		c.mu.Unlock()
+		rest, skip = batch, 0
+	}
+}
+
+func (c *Conn) writeFailed(err error) {
+	c.mu.Lock()
+	c.flushing = false
+	c.dropQueuedLocked()
+	c.mu.Unlock()
+	if !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) {
+		c.eng.cfg.Logger.Debug("conn: write failed", "remote", c.RemoteAddr(), "err", err)
+	}
+	c.closeSocket()
+}
+
+// iovecs is a writer's scratch space for writev; each flushing goroutine has
+// its own, so a flush allocates nothing.
+type iovecs struct {
+	v       [maxIovecs]unix.Iovec
+	partial int // bytes of batch[written] already written
+}
+
+const maxIovecs = 64
+
+// write writes batch with as few system calls as the kernel allows. It returns
+// how many whole frames were written; iov.partial tells how much of the next
+// one was. EAGAIN is not an error: it just stops the loop.
+func (iov *iovecs) write(fd int, batch []outFrame) (written int, err error) {
+	iov.partial = 0
+	for written < len(batch) {
+		n := min(len(batch)-written, maxIovecs)
+		total := 0
+		for i := range n {
+			b := batch[written+i].b
+			iov.v[i].Base = unsafe.SliceData(b)
+			iov.v[i].SetLen(len(b))
+			total += len(b)
+		}
+		var r uintptr
+		var e syscall.Errno
+		if n == 1 {
+			r, _, e = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(iov.v[0].Base)), uintptr(total))
+		} else {
+			r, _, e = syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov.v[0])), uintptr(n))
+		}
+		clear(iov.v[:n])
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			return written, nil
+		}
+		if e != 0 {
+			return written, e
+		}
+		done := int(r)
+		for done > 0 {
+			l := len(batch[written].b)
+			if done < l {
+				iov.partial = done
+				return written, nil
+			}
+			done -= l
+			written++
+		}
+		if int(r) < total {
+			return written, nil
+		}
+	}
+	return written, nil
+}
