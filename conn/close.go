@@ -99,14 +99,11 @@ func (c *Conn) onClosed(netpoll.Connection) error {
 	}
 	c.closedOnce = true
 	code, reason := frame.CloseAbnormal, ""
-	switch {
-	case c.closeRecv:
-		code, reason = c.peerCode, c.peerWhy
-	case c.closeSent && c.closeCode != 0:
+	if c.closeCode != 0 {
 		code, reason = c.closeCode, c.closeWhy
 	}
 	c.dropQueuedLocked()
-	c.q, c.spare = nil, nil
+	c.q = nil
 	c.mu.Unlock()
 	c.pending, c.msg = nil, nil
 	if c.dial != nil {

@@ -56,8 +56,7 @@ type Conn struct {
 
 	// Write side, under mu.
 	mu         sync.Mutex
-	q          []outFrame // waiting frames; nil while idle
-	spare      []outFrame // the other half of the double buffer
+	q          []outFrame // waiting frames; nil while nothing was ever queued
 	qMsgs      int
 	qBytes     int
 	flushing   bool // a goroutine is writing this connection's socket
@@ -68,10 +67,8 @@ type Conn struct {
 	closeRecv  bool // the peer's close frame arrived
 	hangup     bool // close the socket once the queue is written
 	deflate    bool // permessage-deflate negotiated
-	closeCode  frame.CloseCode // ours
+	closeCode  frame.CloseCode // what OnClose reports: the peer's close, else ours
 	closeWhy   string
-	peerCode   frame.CloseCode
-	peerWhy    string
 	proto      string
 	closedOnce bool
 

@@ -173,19 +173,12 @@ func (c *Conn) peerClose(payload []byte) {
 	c.recvErr = true                              // nothing may follow a close frame
 	c.mu.Lock()
 	c.closeRecv = true
-	c.peerCode, c.peerWhy = code, reason
 	if !c.closeSent {
 		// Echo the peer's code (RFC 6455 5.5.1), then close: a server closes
 		// the TCP connection first.
-		echo := code
-		if echo == frame.CloseNoStatus {
-			echo = 0
-		}
-		c.queueCloseLocked(echo, "", true)
-		if c.closeCode == 0 {
-			c.closeCode = code
-		}
+		c.queueCloseLocked(code, "", true) // 1005 goes out as an empty close
 	}
+	c.closeCode, c.closeWhy = code, reason // OnClose reports the peer's close
 	c.mu.Unlock()
 }
 

@@ -102,6 +102,7 @@ func (s *Server) onPrepare(np netpoll.Connection) context.Context {
 		_ = np.Close()
 		return &c.lctx
 	}
+	poller.ShrinkWriteBarrier(np)
 	_ = np.AddCloseCallback(c.onClosed)
 	s.eng.wheel.Schedule(&c.timer, s.eng.wheel.Now()+s.eng.handshakeTicks)
 	return &c.lctx

@@ -114,7 +114,7 @@ func (c *Conn) drainLocked(iov *iovecs) {
 			return
 		}
 		batch := c.q
-		c.q, c.spare = c.spare[:0], nil
+		c.q = nil
 		c.qMsgs, c.qBytes = 0, 0
 		c.mu.Unlock()
 
@@ -138,8 +138,8 @@ func (c *Conn) drainLocked(iov *iovecs) {
 		if sentClose {
 			c.closeDone = true
 		}
-		if c.spare == nil {
-			c.spare = batch[:0]
+		if c.q == nil {
+			c.q = batch[:0] // reuse the slice: a busy connection allocates no queue
 		}
 	}
 }

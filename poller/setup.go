@@ -14,7 +14,7 @@ import (
 type Options struct {
 	// BufferSize is the first input buffer node netpoll gives a connection.
 	// netpoll doubles it for a connection that fills it, so small is cheap for
-	// idle connections and costs little for busy ones. Default 256 bytes.
+	// idle connections and costs little for busy ones. Default 128 bytes.
 	BufferSize int
 	// Pollers is the number of epoll loops. Default: one per 20 CPUs, at least one
 	// (netpoll's own advice: one loop keeps up with a small machine).
@@ -36,7 +36,7 @@ var (
 func Setup(o Options) error {
 	setupOnce.Do(func() {
 		if o.BufferSize <= 0 {
-			o.BufferSize = 256
+			o.BufferSize = 128
 		}
 		if o.Pollers <= 0 {
 			o.Pollers = runtime.GOMAXPROCS(0)/20 + 1

@@ -7,8 +7,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"log"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -25,6 +28,7 @@ func main() {
 	compress := flag.Bool("compress", false, "negotiate permessage-deflate")
 	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
 	stats := flag.Duration("stats", 0, "print connections, goroutines and heap at this interval (0: never)")
+	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, heap_inuse, ...} as JSON over HTTP on this address")
 	flag.Parse()
 
 	srv := &conn.Server{
@@ -47,6 +51,9 @@ func main() {
 			}
 		}()
 	}
+	if *statsAddr != "" {
+		go serveStats(*statsAddr, srv)
+	}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -58,4 +65,27 @@ func main() {
 	if err := srv.Serve(ln); err != nil && err != conn.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+// serveStats answers every request with the server's vital signs. It runs a
+// forced GC first so heap figures are live memory, not garbage.
+func serveStats(addr string, srv *conn.Server) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"conns":      srv.Len(),
+			"goroutines": runtime.NumGoroutine(),
+			"heap_inuse": m.HeapInuse,
+			"heap_alloc": m.HeapAlloc,
+			"sys":        m.Sys,
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	log.Fatal(http.ListenAndServe(addr, mux))
 }
