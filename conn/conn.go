@@ -59,14 +59,14 @@ type Conn struct {
 	q          []outFrame // waiting frames; nil while nothing was ever queued
 	qMsgs      int
 	qBytes     int
-	flushing   bool // a goroutine is writing this connection's socket
-	scheduled  bool // in the flusher queue
-	reading    bool // the input goroutine runs and will flush on return
-	closeSent  bool // our close frame is queued
-	closeDone  bool // our close frame has been written
-	closeRecv  bool // the peer's close frame arrived
-	hangup     bool // close the socket once the queue is written
-	deflate    bool // permessage-deflate negotiated
+	flushing   bool            // a goroutine is writing this connection's socket
+	scheduled  bool            // in the flusher queue
+	reading    bool            // the input goroutine runs and will flush on return
+	closeSent  bool            // our close frame is queued
+	closeDone  bool            // our close frame has been written
+	closeRecv  bool            // the peer's close frame arrived
+	hangup     bool            // close the socket once the queue is written
+	deflate    bool            // permessage-deflate negotiated
 	closeCode  frame.CloseCode // what OnClose reports: the peer's close, else ours
 	closeWhy   string
 	proto      string

@@ -80,7 +80,9 @@ func TestProtocolViolations(t *testing.T) {
 		code frame.CloseCode
 	}{
 		{"unmasked", func(rc *rawClient) []byte { return frame.AppendFrame(nil, true, frame.OpText, 0, []byte("x"), nil) }, frame.CloseProtocolError},
-		{"rsv bits", func(rc *rawClient) []byte { return frame.AppendFrame(nil, true, frame.OpText, 0x2, []byte("x"), &rc.mask) }, frame.CloseProtocolError},
+		{"rsv bits", func(rc *rawClient) []byte {
+			return frame.AppendFrame(nil, true, frame.OpText, 0x2, []byte("x"), &rc.mask)
+		}, frame.CloseProtocolError},
 		{"reserved opcode", func(rc *rawClient) []byte { return rc.frameBytes(true, 3, nil) }, frame.CloseProtocolError},
 		{"continuation first", func(rc *rawClient) []byte { return rc.frameBytes(true, frame.OpContinuation, []byte("x")) }, frame.CloseProtocolError},
 		{"fragmented ping", func(rc *rawClient) []byte { return rc.frameBytes(false, frame.OpPing, nil) }, frame.CloseProtocolError},

@@ -170,7 +170,7 @@ func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
 
 func (c *Conn) peerClose(payload []byte) {
 	code, reason, _ := frame.ParseClose(payload) // the decoder checked it
-	c.recvErr = true                              // nothing may follow a close frame
+	c.recvErr = true                             // nothing may follow a close frame
 	c.mu.Lock()
 	c.closeRecv = true
 	if !c.closeSent {
