@@ -353,3 +353,26 @@ func TestHandlerPanicCloses1011(t *testing.T) {
 		t.Fatalf("other connection got %v", f.Op)
 	}
 }
+
+func TestCompressionBothWays(t *testing.T) {
+	addr := startServer(t, echoServer(Config{Compression: true}))
+	rec := newRecorder(false)
+	d := &Dialer{Handler: rec, Config: Config{Compression: true}}
+	c, resp, err := d.Dial(context.Background(), "ws://"+addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.Deflate || !c.Compressed() {
+		t.Fatal("permessage-deflate not negotiated")
+	}
+	long := bytes.Repeat([]byte("compress me "), 100)
+	for _, m := range [][]byte{[]byte("short"), long} {
+		if err := c.Write(frame.OpText, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "2 echoes", func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.msgs) == 2 })
+	if string(rec.msgs[0]) != "short" || !bytes.Equal(rec.msgs[1], long) {
+		t.Fatalf("echoes differ: %q / %d bytes", rec.msgs[0], len(rec.msgs[1]))
+	}
+}

@@ -9,9 +9,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// compressMin is the smallest payload Write compresses when permessage-deflate
+// was negotiated: below it the deflate block overhead outweighs the gain.
+const compressMin = 64
+
 // Write sends one unfragmented message (frame.OpText or frame.OpBinary) or a
 // control frame. payload is copied; the caller may reuse it at once. On a
-// dialed connection the frame is masked with a fresh key.
+// dialed connection the frame is masked with a fresh key; when
+// permessage-deflate was negotiated, data messages of 64 bytes or more are
+// compressed.
 func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	var mask *[4]byte
 	if c.dec.Client {
@@ -21,8 +27,12 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	if frame.IsControl(op) && len(payload) > 125 {
 		return frame.ErrProtocol
 	}
+	var rsv byte
+	if c.deflate && !frame.IsControl(op) && len(payload) >= compressMin {
+		payload, rsv = frame.Compress(nil, payload), frame.RSV1
+	}
 	b := make([]byte, 0, frame.HeaderLen(int64(len(payload)), mask != nil)+len(payload))
-	b = frame.AppendFrame(b, true, op, 0, payload, mask)
+	b = frame.AppendFrame(b, true, op, rsv, payload, mask)
 	return c.enqueue(outFrame{b: b, data: !frame.IsControl(op)})
 }
 

@@ -1,0 +1,113 @@
+package poller
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+type probe struct {
+	mu    sync.Mutex
+	fired []Tick
+	ch    chan Tick
+}
+
+func (p *probe) Expire(now Tick) {
+	p.mu.Lock()
+	p.fired = append(p.fired, now)
+	p.mu.Unlock()
+	if p.ch != nil {
+		p.ch <- now
+	}
+}
+
+func TestWheelFiresNotEarly(t *testing.T) {
+	w := NewWheel(5*time.Millisecond, 8)
+	defer w.Close()
+	for _, d := range []Tick{1, 3, 8, 9, 20} { // 8, 9 and 20 wrap the 8-slot wheel
+		p := &probe{ch: make(chan Tick, 1)}
+		var tm Timer
+		tm.Init(p)
+		start := w.Now()
+		w.Schedule(&tm, start+d)
+		select {
+		case at := <-p.ch:
+			if at < start+d {
+				t.Fatalf("deadline %d ticks fired after %d ticks", d, at-start)
+			}
+			if at > start+d+3 {
+				t.Fatalf("deadline %d ticks fired late: after %d ticks", d, at-start)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("deadline %d ticks never fired", d)
+		}
+	}
+}
+
+func TestWheelStopAndReschedule(t *testing.T) {
+	w := NewWheel(5*time.Millisecond, 16)
+	defer w.Close()
+	p := &probe{}
+	var a, b Timer
+	a.Init(p)
+	b.Init(p)
+	w.Schedule(&a, w.Now()+2)
+	if !w.Stop(&a) {
+		t.Fatal("Stop of an armed timer returned false")
+	}
+	if w.Stop(&a) {
+		t.Fatal("second Stop returned true")
+	}
+	w.Schedule(&b, w.Now()+100)
+	w.Schedule(&b, w.Now()+2) // replaces the far deadline
+	if w.Len() != 1 {
+		t.Fatalf("Len %d, want 1", w.Len())
+	}
+	time.Sleep(100 * time.Millisecond)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.fired) != 1 {
+		t.Fatalf("fired %d times, want once (stopped timer must not fire, rescheduled once)", len(p.fired))
+	}
+	if w.Len() != 0 {
+		t.Fatalf("Len %d after firing", w.Len())
+	}
+}
+
+func TestWheelPastDeadlineFiresNextTick(t *testing.T) {
+	w := NewWheel(5*time.Millisecond, 16)
+	defer w.Close()
+	p := &probe{ch: make(chan Tick, 1)}
+	var tm Timer
+	tm.Init(p)
+	w.Schedule(&tm, w.Now()-10)
+	select {
+	case <-p.ch:
+	case <-time.After(time.Second):
+		t.Fatal("a past deadline never fired")
+	}
+}
+
+func TestTicksRoundsUp(t *testing.T) {
+	w := NewWheel(100*time.Millisecond, 4)
+	defer w.Close()
+	for d, want := range map[time.Duration]Tick{0: 0, time.Millisecond: 1, 100 * time.Millisecond: 1, 101 * time.Millisecond: 2} {
+		if got := w.Ticks(d); got != want {
+			t.Errorf("Ticks(%v) = %d, want %d", d, got, want)
+		}
+	}
+}
+
+func BenchmarkWheelSchedule(b *testing.B) {
+	w := NewWheel(time.Hour, 1024)
+	defer w.Close()
+	timers := make([]Timer, 1024)
+	p := &probe{}
+	for i := range timers {
+		timers[i].Init(p)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		w.Schedule(&timers[i&1023], Tick(i%3000+1))
+	}
+}
