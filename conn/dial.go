@@ -117,7 +117,7 @@ func (d *Dialer) DialFrom(ctx context.Context, rawURL string, local *net.TCPAddr
 // clientHandshake parses the server's answer; see serverHandshake.
 func (c *Conn) clientHandshake(data []byte) int {
 	ds := c.dial
-	resp, n, err := frame.ParseResponse(data, ds.key, c.eng.cfg.MaxHeaderBytes)
+	resp, n, err := frame.ParseResponseOffer(data, ds.key, c.eng.cfg.Compression, c.eng.cfg.MaxHeaderBytes)
 	if err != nil {
 		c.recvErr = true
 		ds.finish(resp, err)

@@ -76,7 +76,7 @@ func (d *Decoder) Next(b []byte) (f Frame, n int, err error) {
 	b0, b1 := b[0], b[1]
 	h := Header{
 		Fin:    b0&0x80 != 0,
-		Rsv:    b0 >> 4 & 7,
+		Rsv:    (b0 >> 4) & 7,
 		Op:     OpCode(b0 & 0xf),
 		Masked: b1&0x80 != 0,
 	}

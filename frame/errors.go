@@ -13,6 +13,8 @@ type ProtocolError struct {
 	Reason string
 }
 
+// Error names the close code with the reason so logs show what the peer did
+// and how the connection was closed.
 func (e *ProtocolError) Error() string {
 	reason := e.Reason
 	if reason == "" {

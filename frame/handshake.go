@@ -22,6 +22,7 @@ type HandshakeError struct {
 	Header http.Header
 }
 
+// Error gives the status with its text, the way it appears on the wire.
 func (e *HandshakeError) Error() string {
 	if e.Status == 0 {
 		return "frame: handshake failed: " + e.Reason

@@ -41,6 +41,8 @@ type Request struct {
 // DefaultMaxHeadSize): a longer one fails with 431 once max bytes have
 // arrived. Lines are checked as they complete, so garbage fails before max
 // bytes arrive, and the result never depends on how b was split across calls.
+// Lines may end in CRLF or a bare LF (RFC 9112 section 2.2 lets a recipient
+// accept bare LF; some tools send it); a CR anywhere else fails.
 //
 // Status codes: 400 for malformed syntax (request line, header line, obs-fold,
 // whitespace before a colon, bare CR), HTTP/1.0 or older, a missing, empty or
@@ -49,8 +51,9 @@ type Request struct {
 // and a request body (Transfer-Encoding, or Content-Length other than 0), since
 // bytes after the head are taken as frames; 405 (with Allow: GET) for another
 // method; 505 for HTTP major version 2 or above; 426 (with Upgrade: websocket)
-// for an Upgrade field without "websocket"; 426 (with Sec-WebSocket-Version: 13)
-// for a Sec-WebSocket-Version other than 13; 431 for a head over max bytes.
+// for an Upgrade field without "websocket"; 426 (with Sec-WebSocket-Version: 13
+// and Upgrade: websocket) for a Sec-WebSocket-Version other than 13; 431 for a
+// head over max bytes.
 func ParseRequest(b []byte, max int) (req *Request, n int, err error) {
 	if max <= 0 {
 		max = DefaultMaxHeadSize

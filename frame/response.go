@@ -6,20 +6,20 @@ import (
 	"strings"
 )
 
-// Response is a parsed handshake response. Like Request it holds copies and
-// aliases nothing.
+// Response is a parsed handshake response. Like Request it holds copies,
+// aliases nothing, and is not modified after ParseResponse returns.
 type Response struct {
-	Status   int
+	Status   int         // the status line's code
 	Header   http.Header // every field, canonical keys
 	Protocol string      // Sec-WebSocket-Protocol chosen by the server, "" if none
 	Deflate  bool        // the server accepted permessage-deflate
 }
 
 // ParseResponse parses the server's answer to a request made with
-// AppendRequest(..., key, ..., deflate, ...). The deflate offer is read back
-// from nothing but the response: a response accepting permessage-deflate is
-// taken as answering deflateParams, so a caller that did not offer it must
-// reject a resp.Deflate it did not ask for (see ParseResponseOffer).
+// AppendRequest(..., key, ...). It cannot know whether that request offered
+// permessage-deflate, so it takes an acceptance as answering AppendRequest's
+// offer; a caller that did not offer it must refuse resp.Deflate, or call
+// ParseResponseOffer, which does.
 //
 // The contract on b, max and n is ParseRequest's: n == 0 && err == nil means
 // need more; n counts the head only, and b[n:] are the server's first frames.
