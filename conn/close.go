@@ -3,6 +3,7 @@ package conn
 import (
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
+	"golang.org/x/sys/unix"
 )
 
 // Close starts the closing handshake: frames queued before it are written,
@@ -62,7 +63,7 @@ func (c *Conn) fail(code frame.CloseCode, reason string) {
 		c.hangup = true
 		if c.closeDone && !c.flushing {
 			c.mu.Unlock()
-			c.closeSocket()
+			c.hangupSocket()
 			return
 		}
 		c.mu.Unlock()
@@ -76,6 +77,30 @@ func (c *Conn) fail(code frame.CloseCode, reason string) {
 // queue is written.
 func (c *Conn) hangupDueLocked() bool {
 	return c.closeDone && (c.hangup || c.closeRecv)
+}
+
+// hangupSocket ends the connection once our last bytes (a close frame, an
+// HTTP error) are written: it shuts down our side (FIN) and discards the
+// peer's input until the peer closes too or CloseTimeout passes. Closing at
+// once with unread input would make the kernel answer with RST, which can
+// destroy our close frame in the peer's receive buffer before it is read.
+// The wait is short (at most a second, like net/http's lingering close): a
+// peer that is still sending after our close is not going to stop soon.
+func (c *Conn) hangupSocket() {
+	for {
+		s := c.state.Load()
+		if s == stateLinger || s == stateClosed {
+			return
+		}
+		if c.state.CompareAndSwap(s, stateLinger) {
+			break
+		}
+	}
+	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+		c.closeSocket()
+		return
+	}
+	c.eng.wheel.Schedule(&c.timer, c.eng.wheel.Now()+c.eng.lingerTicks)
 }
 
 // closeSocket closes the TCP connection; netpoll then runs onClosed.

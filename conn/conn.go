@@ -17,6 +17,7 @@ const (
 	stateHandshake uint32 = iota // server: waiting for the request; client: for the response
 	stateOpen
 	stateClosing // a close frame is queued (ours or our echo of the peer's)
+	stateLinger  // our last bytes are written and our side shut down; draining the peer's
 	stateClosed  // the TCP connection is closed
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -375,4 +376,38 @@ func TestCompressionBothWays(t *testing.T) {
 	if string(rec.msgs[0]) != "short" || !bytes.Equal(rec.msgs[1], long) {
 		t.Fatalf("echoes differ: %q / %d bytes", rec.msgs[0], len(rec.msgs[1]))
 	}
+}
+
+func TestFallbackServesPlainHTTP(t *testing.T) {
+	s := echoServer(Config{})
+	s.Fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("page " + r.URL.Path + " " + r.URL.Query().Get("q")))
+	})
+	addr := startServer(t, s)
+	resp, err := http.Get("http://" + addr + "/index.html?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "page /index.html 1" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	// WebSocket upgrades on the same port still work.
+	rc := dialRaw(t, addr)
+	if resp := rc.handshake(nil); resp.StatusCode != 101 {
+		t.Fatalf("upgrade status %d", resp.StatusCode)
+	}
+}
+
+// After a violation the client keeps sending; the close frame must still
+// reach it (a close() with unread input would send RST and destroy it).
+func TestCloseFrameSurvivesTrailingInput(t *testing.T) {
+	addr := startServer(t, echoServer(Config{}))
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	bad := frame.AppendFrame(nil, true, frame.OpText, 0, []byte("unmasked"), nil)
+	rc.write(append(bad, bytes.Repeat(rc.frameBytes(true, frame.OpBinary, make([]byte, 1000)), 200)...))
+	rc.expectClose(frame.CloseProtocolError, "")
 }

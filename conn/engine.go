@@ -16,7 +16,7 @@ type engine struct {
 	flush   *flusher
 
 	// Deadlines in wheel ticks.
-	handshakeTicks, readTicks, pingTicks, pongTicks, closeTicks poller.Tick
+	handshakeTicks, readTicks, pingTicks, pongTicks, closeTicks, lingerTicks poller.Tick
 }
 
 // The wheel and the flusher pool are per process: one goroutine ticks every
@@ -48,6 +48,7 @@ func newEngine(cfg Config, h Handler, client bool) (*engine, error) {
 	e.pingTicks = w.Ticks(e.cfg.PingInterval)
 	e.pongTicks = w.Ticks(e.cfg.PongTimeout)
 	e.closeTicks = w.Ticks(e.cfg.CloseTimeout)
+	e.lingerTicks = w.Ticks(min(e.cfg.CloseTimeout, time.Second))
 	return e, nil
 }
 

@@ -180,6 +180,7 @@ func (rc *rawClient) expectEOF() {
 	if err != nil {
 		rc.t.Fatalf("want the server to close the connection, got %v after %d bytes", err, len(b))
 	}
+	rc.nc.Close() // as a real client does once the server has closed
 }
 
 // recorder is a Handler that records events.

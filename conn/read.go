@@ -43,7 +43,7 @@ func (c *Conn) endRead() {
 		hangup := !c.flushing && c.hangupDueLocked()
 		c.mu.Unlock()
 		if hangup {
-			c.closeSocket()
+			c.hangupSocket()
 		}
 		return
 	}

@@ -27,6 +27,10 @@ type Server struct {
 	Upgrade func(r *Request) (value any, reject *Reject)
 	// Config holds the connection settings.
 	Config Config
+	// Fallback, if set, answers plain HTTP requests (ones without an Upgrade
+	// header) on the same port: a page, a health check, metrics. The response
+	// is buffered and the connection closed after it; see serveFallback.
+	Fallback http.Handler
 
 	initOnce sync.Once
 	initErr  error
@@ -202,6 +206,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (c *Conn) serverHandshake(data []byte) int {
 	cfg := &c.eng.cfg
 	req, n, err := frame.ParseRequest(data, cfg.MaxHeaderBytes)
+	if err != nil && req != nil && c.srv.Fallback != nil && req.Header.Get("Upgrade") == "" {
+		c.serveFallback(c.srv.Fallback, req)
+		return len(data)
+	}
 	if err != nil {
 		var he *frame.HandshakeError
 		if errors.As(err, &he) {

@@ -13,8 +13,9 @@ import (
 func (c *Conn) Expire(now poller.Tick) {
 	e := c.eng
 	switch c.state.Load() {
-	case stateHandshake, stateClosing:
-		// The handshake or the close handshake (or the final write) took too long.
+	case stateHandshake, stateClosing, stateLinger:
+		// The handshake, the close handshake, the final write or the peer's
+		// goodbye took too long.
 		c.closeSocket()
 	case stateOpen:
 		last := poller.Tick(c.lastRead.Load())

@@ -119,7 +119,7 @@ func (c *Conn) drainLocked(iov *iovecs) {
 			hangup := c.hangupDueLocked()
 			c.mu.Unlock()
 			if hangup {
-				c.closeSocket()
+				c.hangupSocket()
 			}
 			return
 		}
@@ -185,7 +185,7 @@ func (c *Conn) slowFlush(rest []outFrame, skip int, batch []outFrame) {
 			hangup := c.hangupDueLocked()
 			c.mu.Unlock()
 			if hangup {
-				c.closeSocket()
+				c.hangupSocket()
 			}
 			return
 		}

@@ -54,6 +54,11 @@ type Request struct {
 // for an Upgrade field without "websocket"; 426 (with Sec-WebSocket-Version: 13
 // and Upgrade: websocket) for a Sec-WebSocket-Version other than 13; 431 for a
 // head over max bytes.
+//
+// When the head is well-formed HTTP but not a valid WebSocket upgrade (the
+// 400s and 426s of the header checks above), ParseRequest returns the parsed
+// request and n along with the error, so a server can hand a plain HTTP
+// request to another handler; req is nil for every other error.
 func ParseRequest(b []byte, max int) (req *Request, n int, err error) {
 	if max <= 0 {
 		max = DefaultMaxHeadSize
@@ -74,7 +79,7 @@ func ParseRequest(b []byte, max int) (req *Request, n int, err error) {
 	req.URI, req.Proto, _ = strings.Cut(rest, " ")
 	req.Path, req.RawQuery = splitTarget(req.URI)
 	if herr := req.check(); herr != nil {
-		return nil, 0, herr
+		return req, end, herr
 	}
 	return req, end, nil
 }

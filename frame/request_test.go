@@ -166,7 +166,9 @@ func TestParseRequest(t *testing.T) {
 				if !errors.As(err, &he) {
 					t.Fatalf("err = %v, want *HandshakeError %d", err, tc.status)
 				}
-				if he.Status != tc.status || req != nil || n != 0 {
+				// A well-formed head that is not a valid upgrade comes back
+				// parsed (for a plain-HTTP fallback); anything else does not.
+				if he.Status != tc.status || (req == nil) != (n == 0) || (req != nil && n != len(tc.raw)) {
 					t.Fatalf("status %d req %v n %d (%v), want status %d", he.Status, req, n, err, tc.status)
 				}
 				if !reflect.DeepEqual(he.Header, tc.header) {
@@ -277,5 +279,21 @@ func TestParseRequestErrorsNotShared(t *testing.T) {
 	_, _, err = ParseRequest([]byte(upgrade("!POST / HTTP/1.1")), 0)
 	if got := err.(*HandshakeError).Header.Get("Allow"); got != "GET" {
 		t.Fatalf("Allow = %q", got)
+	}
+}
+
+func TestParseRequestReturnsPlainHTTP(t *testing.T) {
+	raw := "GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nAccept: text/html\r\n\r\n"
+	req, n, err := ParseRequest([]byte(raw), 0)
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.Status != 426 {
+		t.Fatalf("err = %v, want 426", err)
+	}
+	if req == nil || n != len(raw) || req.Path != "/index.html" || req.RawQuery != "x=1" || req.Header.Get("Accept") != "text/html" {
+		t.Fatalf("plain request not returned: %+v n=%d", req, n)
+	}
+	// Syntax errors return no request.
+	if req, n, _ := ParseRequest([]byte("GET /\r\nHost: x\r\n\r\n"), 0); req != nil || n != 0 {
+		t.Fatalf("malformed request line returned %+v, %d", req, n)
 	}
 }
