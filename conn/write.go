@@ -53,7 +53,9 @@ func (c *Conn) enqueue(f outFrame) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if f.data && (c.qMsgs >= c.eng.cfg.SendQueue || c.qBytes+len(f.b) > c.eng.cfg.SendQueueBytes) {
+	// The byte bound applies once something is queued: a single message
+	// larger than the bound (but within MaxMessageSize) still goes out.
+	if f.data && (c.qMsgs >= c.eng.cfg.SendQueue || (c.qMsgs > 0 && c.qBytes+len(f.b) > c.eng.cfg.SendQueueBytes)) {
 		if c.eng.cfg.Overflow == OverflowDrop {
 			c.mu.Unlock()
 			return ErrQueueFull
@@ -84,11 +86,27 @@ func (c *Conn) dropQueuedLocked() {
 	c.qMsgs, c.qBytes = 0, 0
 }
 
+// inlineFlushAt is how many frames may pile up while the input goroutine
+// runs before they are written without waiting for it to return: a client
+// that pipelines hundreds of requests in one packet must not overflow its
+// own send queue with the replies.
+const inlineFlushAt = 32
+
 // kickLocked schedules a flush unless a writer is already on it. Called with
 // mu held; releases it.
 func (c *Conn) kickLocked() {
-	if c.flushing || c.scheduled || c.reading {
+	if c.flushing || c.scheduled {
 		c.mu.Unlock()
+		return
+	}
+	if c.reading {
+		if len(c.q) < inlineFlushAt {
+			c.mu.Unlock()
+			return // endRead writes them, all in one call
+		}
+		c.flushing = true
+		var iov iovecs
+		c.drainLocked(&iov)
 		return
 	}
 	c.scheduled = true
