@@ -18,9 +18,10 @@ type Handler interface {
 	// decompressed). payload is valid only until OnMessage returns: copy
 	// what you keep.
 	OnMessage(c *Conn, op frame.OpCode, payload []byte)
-	// OnClose runs once when the connection is gone. code and reason are the
-	// peer's close frame (1005 with no code), the code we failed the
-	// connection with, or 1006 when the TCP connection dropped without one.
+	// OnClose runs once when the connection is gone. code and reason say why:
+	// the close frame of whichever side closed first — the peer's (1005 if it
+	// had no code) or ours (Close, a protocol failure, a full queue, a
+	// timeout) — or 1006 when the TCP connection dropped without one.
 	OnClose(c *Conn, code frame.CloseCode, reason string)
 }
 

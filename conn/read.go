@@ -174,11 +174,12 @@ func (c *Conn) peerClose(payload []byte) {
 	c.mu.Lock()
 	c.closeRecv = true
 	if !c.closeSent {
-		// Echo the peer's code (RFC 6455 5.5.1), then close: a server closes
-		// the TCP connection first.
+		// The peer started the close: OnClose reports its code and reason.
+		// Echo the code (RFC 6455 5.5.1), then close: a server closes the TCP
+		// connection first.
+		c.closeCode, c.closeWhy = code, reason
 		c.queueCloseLocked(code, "", true) // 1005 goes out as an empty close
 	}
-	c.closeCode, c.closeWhy = code, reason // OnClose reports the peer's close
 	c.mu.Unlock()
 }
 

@@ -27,6 +27,11 @@ type Server struct {
 	Upgrade func(r *Request) (value any, reject *Reject)
 	// Config holds the connection settings.
 	Config Config
+	// Route, if set, picks the endpoint that serves an upgrade request (by
+	// path, typically): its Upgrade hook, Handler and Config replace the
+	// Server's own for that connection. Returning nil uses the Server's. One
+	// port can so serve several hubs with different limits.
+	Route func(r *Request) *Endpoint
 	// Fallback, if set, answers plain HTTP requests (ones without an Upgrade
 	// header) on the same port: a page, a health check, metrics. The response
 	// is buffered and the connection closed after it; see serveFallback.
@@ -224,8 +229,21 @@ func (c *Conn) serverHandshake(data []byte) int {
 	}
 	var value any
 	var rej *Reject
-	if hook := c.srv.Upgrade; hook != nil {
-		r := &Request{Request: req, RemoteAddr: c.np.RemoteAddr(), LocalAddr: c.np.LocalAddr()}
+	r := &Request{Request: req, RemoteAddr: c.np.RemoteAddr(), LocalAddr: c.np.LocalAddr()}
+	hook := c.srv.Upgrade
+	if c.srv.Route != nil {
+		if ep := c.srv.Route(r); ep != nil {
+			eng, err := ep.engine()
+			if err != nil {
+				c.reject(http.StatusInternalServerError, nil, "endpoint misconfigured")
+				return len(data)
+			}
+			c.eng, hook = eng, ep.Upgrade
+			cfg = &eng.cfg
+			c.dec.MaxMessageSize = cfg.MaxMessageSize
+		}
+	}
+	if hook != nil {
 		value, rej = c.callUpgrade(hook, r)
 	}
 	if rej != nil {
@@ -281,4 +299,22 @@ func (c *Conn) reject(status int, h http.Header, body string) {
 	c.closeSent, c.hangup = true, true
 	c.state.Store(stateClosing)
 	c.mu.Unlock()
+}
+
+// Endpoint is one kind of WebSocket service on a Server: its own Upgrade
+// hook, Handler and Config. See Server.Route. Set the fields before the first
+// connection and do not change them afterwards.
+type Endpoint struct {
+	Handler Handler
+	Upgrade func(r *Request) (value any, reject *Reject)
+	Config  Config
+
+	once sync.Once
+	eng  *engine
+	err  error
+}
+
+func (ep *Endpoint) engine() (*engine, error) {
+	ep.once.Do(func() { ep.eng, ep.err = newEngine(ep.Config, ep.Handler, false) })
+	return ep.eng, ep.err
 }

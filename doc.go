@@ -1,0 +1,13 @@
+// Package ws is the short import path of Surge's hub, shaped like the ws package of the runa
+// framework so that a runa program ports by changing its imports:
+//
+//	hub := ws.New("default", ws.Config{Origin: []string{"http://localhost:3000"}})
+//	hub.On("chat.message", func(ctx *ws.Context) error {
+//		return ctx.Publish("room", "chat.message", ctx.Message().Data)
+//	})
+//
+// Every name here is an alias of, or forwards to, package github.com/surge-ws/ws/hub, which documents
+// the behaviour and the concurrency contracts; this package holds no logic of its own. The framework
+// glue (Provider, Mount, the ws:* commands) lives in the provider package, and cross-node Broker and
+// Presence on Redis in package redis.
+package ws

@@ -1,0 +1,83 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/surge-ws/ws/frame"
+)
+
+// BenchmarkPublish publishes to a channel of n subscribers on in-memory peers that accept every frame
+// at once (so it measures the hub, not a transport). ns/op and allocs/op are per publish.
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		b.Run("subs="+strconv.Itoa(n), func(b *testing.B) {
+			h := New("bench", Config{Logger: discardLogger()})
+			clients := subscribeN(b, h, "room", n)
+			data := json.RawMessage(`{"user":"ann","text":"hello, world"}`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := h.Publish("room", "chat.message", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+			closeAll(h, clients)
+		})
+	}
+}
+
+func closeAll(h *Hub, clients []*Client) {
+	for _, c := range clients {
+		h.closed(c, 1000, "")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = h.Stop(ctx)
+}
+
+// BenchmarkDispatch is one message's handling on the worker: decode, middleware, handler, reply
+// encoded and queued.
+func BenchmarkDispatch(b *testing.B) {
+	h := New("bench", Config{Logger: discardLogger()})
+	h.Use(func(next Handler) Handler { return func(ctx *Context) error { return next(ctx) } })
+	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
+	c, _, _ := h.admit(upgradeRequest())
+	p := &countPeer{}
+	h.open(c, p)
+	idle(b, c)
+	msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.dispatch(c, msg)
+	}
+	b.StopTimer()
+	closeAll(h, []*Client{c})
+}
+
+// BenchmarkMessage is the transport's view: message() hands each message to the client's mailbox and
+// the worker handles it; the clock stops when every reply has been queued.
+func BenchmarkMessage(b *testing.B) {
+	h := New("bench", Config{Logger: discardLogger(), ReceiveBuffer: 1 << 30})
+	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
+	c, _, _ := h.admit(upgradeRequest())
+	p := &countPeer{}
+	h.open(c, p)
+	idle(b, c)
+	msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N { // not b.Loop: the clock must run until the worker has finished
+		h.message(c, frame.OpText, msg)
+	}
+	for p.n.Load() < int64(b.N) {
+		time.Sleep(10 * time.Microsecond)
+	}
+	b.StopTimer()
+	closeAll(h, []*Client{c})
+}

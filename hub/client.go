@@ -1,0 +1,219 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/surge-ws/ws/frame"
+)
+
+// Client is one connection of a hub. Its methods are safe for concurrent use from any goroutine.
+//
+// A client holds no goroutine while it is idle: its worker goroutine runs only while it has messages to
+// handle or presence to write, and its context.Context is made only when a handler asks for one.
+type Client struct {
+	hub       *Hub
+	id        string
+	identity  Identity
+	ip        string
+	userAgent string
+	connected time.Time
+	lastSeen  atomic.Int64 // unix nanoseconds
+
+	peer Peer // set by open, before the client is registered; read-only afterwards
+
+	mu         sync.Mutex // guards the fields below
+	channels   []string   // subscribed channels, in subscription order
+	registered bool
+	closed     bool
+	ctx        context.Context
+	cancel     context.CancelCauseFunc
+
+	box mailbox
+}
+
+func newClient(h *Hub, id Identity, r *http.Request) *Client {
+	now := time.Now()
+	c := &Client{
+		hub:       h,
+		id:        h.newID(),
+		identity:  id,
+		ip:        remoteIP(r.RemoteAddr),
+		userAgent: r.UserAgent(),
+		connected: now,
+	}
+	c.lastSeen.Store(now.UnixNano())
+	return c
+}
+
+// ID returns the connection id: unique across nodes and restarts (a random per-hub prefix and a
+// counter). It is not the user's id; that is Identity().ID.
+func (c *Client) ID() string { return c.id }
+
+// Identity returns what the Authenticator returned for this connection.
+func (c *Client) Identity() Identity { return c.identity }
+
+// Hub returns the client's hub.
+func (c *Client) Hub() *Hub { return c.hub }
+
+// Channels returns the channels the client is subscribed to, sorted.
+func (c *Client) Channels() []string {
+	c.mu.Lock()
+	out := slices.Clone(c.channels)
+	c.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// Info describes the client.
+func (c *Client) Info() ClientInfo {
+	return ClientInfo{
+		ID:        c.id,
+		UserID:    c.identity.ID,
+		Name:      c.identity.Name,
+		Node:      c.hub.Node(),
+		Channels:  c.Channels(),
+		Connected: c.connected,
+		LastSeen:  time.Unix(0, c.lastSeen.Load()),
+		IP:        c.ip,
+		UserAgent: c.userAgent,
+		Meta:      c.identity.Meta,
+	}
+}
+
+// Subscribe adds the client to channel. It is a trusted server-side call: OnSubscribe hooks do not run.
+// Subscribing twice is not an error.
+func (c *Client) Subscribe(channel string) error {
+	if channel == "" {
+		return ErrChannelRequired
+	}
+	c.mu.Lock()
+	if c.closed || !c.registered {
+		c.mu.Unlock()
+		return ErrClientClosed
+	}
+	if slices.Contains(c.channels, channel) {
+		c.mu.Unlock()
+		return nil
+	}
+	c.channels = append(c.channels, channel)
+	c.hub.index(channel, c)
+	c.mu.Unlock()
+	c.enqueuePresence()
+	return nil
+}
+
+// Unsubscribe removes the client from channel. Unsubscribing from a channel the client is not in is
+// not an error.
+func (c *Client) Unsubscribe(channel string) error {
+	if channel == "" {
+		return ErrChannelRequired
+	}
+	c.mu.Lock()
+	i := slices.Index(c.channels, channel)
+	if i < 0 {
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return ErrClientClosed
+		}
+		return nil
+	}
+	c.channels = slices.Delete(c.channels, i, i+1)
+	c.hub.unindex(channel, c)
+	c.mu.Unlock()
+	c.enqueuePresence()
+	return nil
+}
+
+// Send pushes {"event","data"} to this client only.
+func (c *Client) Send(event string, data any) error {
+	raw, err := marshalData(data)
+	if err != nil {
+		return err
+	}
+	f, err := preparePacket(&Packet{Event: event, Data: raw})
+	if err != nil {
+		return err
+	}
+	return c.write(f)
+}
+
+// Close closes the connection with 1000 and reason (the client sees both). Queued frames are sent first.
+func (c *Client) Close(reason CloseReason) error {
+	return c.closeWith(frame.CloseNormal, string(reason))
+}
+
+func (c *Client) closeWith(code frame.CloseCode, reason string) error {
+	p := c.peer
+	if p == nil {
+		return ErrClientClosed
+	}
+	return p.Close(code, closeReason(reason))
+}
+
+// write queues f on the client's peer and counts it.
+func (c *Client) write(f *frame.Prepared) error {
+	p := c.peer
+	if p == nil {
+		return ErrClientClosed
+	}
+	if err := p.WritePrepared(f); err != nil {
+		c.hub.ctr.dropped.Add(1)
+		return &writeError{err}
+	}
+	c.hub.ctr.messagesOut.Add(1)
+	c.hub.ctr.bytesOut.Add(uint64(f.Len()))
+	return nil
+}
+
+// writeError is a refused write; it matches ErrClientClosed and unwraps to the transport's error.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string   { return "hub: write refused: " + e.err.Error() }
+func (e *writeError) Unwrap() []error { return []error{ErrClientClosed, e.err} }
+
+func (c *Client) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// shutdown marks the client closed, cancels its context and hands back its channels. ok is false if
+// it was closed already.
+func (c *Client) shutdown() (registered bool, channels []string, ok bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false, nil, false
+	}
+	c.closed = true
+	registered, channels = c.registered, c.channels
+	c.channels = nil
+	cancel := c.cancel
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel(ErrClientClosed)
+	}
+	return registered, channels, true
+}
+
+// context returns the client's context, made on first use; it is cancelled (cause ErrClientClosed)
+// when the client goes away, and when the hub stops.
+func (c *Client) context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancelCause(c.hub.base)
+		if c.closed {
+			c.cancel(ErrClientClosed)
+		}
+	}
+	return c.ctx
+}

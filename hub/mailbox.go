@@ -1,0 +1,157 @@
+package hub
+
+import (
+	"context"
+	"sync"
+)
+
+// mailbox is a client's queue of work for its handlers: messages in arrival order, and presence writes.
+// A worker goroutine exists only while the mailbox is non-empty: the first job starts one, and it exits
+// when it finds the queue empty. So handlers of one client run one at a time, in order, off the
+// transport's read path, and an idle client costs no goroutine.
+type mailbox struct {
+	mu       sync.Mutex
+	queue    []job // waiting jobs
+	spare    []job // the worker's drained batch, reused
+	messages int   // message jobs queued or running
+	running  bool
+	presence bool // a presence job is queued
+	gone     bool // the removal job is queued: nothing follows it
+}
+
+type jobKind uint8
+
+const (
+	jobMessage  jobKind = iota
+	jobPresence         // write the client's current ClientInfo to Presence
+	jobGone             // remove the client from Presence; the last job
+)
+
+type job struct {
+	kind    jobKind
+	payload []byte
+}
+
+// enqueueMessage copies payload into a message job. It reports false if limit messages are already
+// waiting.
+func (c *Client) enqueueMessage(payload []byte, limit int) bool {
+	b := &c.box
+	b.mu.Lock()
+	if b.gone {
+		b.mu.Unlock()
+		return true // closed: dropped
+	}
+	if b.messages >= limit {
+		b.mu.Unlock()
+		return false
+	}
+	b.messages++
+	b.queue = append(b.queue, job{kind: jobMessage, payload: append([]byte(nil), payload...)})
+	c.kickLocked()
+	b.mu.Unlock()
+	return true
+}
+
+// enqueuePresence queues one presence write, unless one is already waiting (it will read the state
+// current when it runs).
+func (c *Client) enqueuePresence() {
+	if c.hub.ownPresence.Load() {
+		return
+	}
+	b := &c.box
+	b.mu.Lock()
+	if !b.presence && !b.gone {
+		b.presence = true
+		b.queue = append(b.queue, job{kind: jobPresence})
+		c.kickLocked()
+	}
+	b.mu.Unlock()
+}
+
+// enqueueGone queues the presence removal after everything already queued.
+func (c *Client) enqueueGone() {
+	if c.hub.ownPresence.Load() {
+		return
+	}
+	b := &c.box
+	b.mu.Lock()
+	if !b.gone {
+		b.gone = true
+		b.queue = append(b.queue, job{kind: jobGone})
+		c.kickLocked()
+	}
+	b.mu.Unlock()
+}
+
+// kickLocked starts the worker if none runs. b.mu is held.
+func (c *Client) kickLocked() {
+	if !c.box.running {
+		c.box.running = true
+		c.hub.live.add(1)
+		go c.work()
+	}
+}
+
+// work drains the mailbox batch by batch and exits when it is empty.
+func (c *Client) work() {
+	b := &c.box
+	h := c.hub
+	defer h.live.add(-1)
+	for {
+		b.mu.Lock()
+		if len(b.queue) == 0 {
+			b.running = false
+			b.spare = nil // an idle client keeps no buffers
+			b.queue = nil
+			b.mu.Unlock()
+			return
+		}
+		batch := b.queue
+		b.queue = b.spare[:0]
+		b.mu.Unlock()
+
+		for i := range batch {
+			j := batch[i]
+			batch[i] = job{}
+			switch j.kind {
+			case jobMessage:
+				h.dispatch(c, j.payload)
+				b.mu.Lock()
+				b.messages--
+				b.mu.Unlock()
+			case jobPresence:
+				b.mu.Lock()
+				b.presence = false
+				b.mu.Unlock()
+				if !c.isClosed() {
+					h.presenceSet(c)
+				}
+			case jobGone:
+				h.presenceRemove(c)
+			}
+		}
+		b.mu.Lock()
+		b.spare = batch[:0]
+		b.mu.Unlock()
+	}
+}
+
+func (h *Hub) presenceCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), h.config().WriteTimeout)
+}
+
+func (h *Hub) presenceSet(c *Client) {
+	ctx, cancel := h.presenceCtx()
+	defer cancel()
+	if err := h.config().Presence.Set(ctx, c.Info()); err != nil {
+		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
+	}
+}
+
+func (h *Hub) presenceRemove(c *Client) {
+	ctx, cancel := h.presenceCtx()
+	defer cancel()
+	if err := h.config().Presence.Remove(ctx, c.id); err != nil {
+		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
+	}
+}

@@ -1,0 +1,127 @@
+package hub
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+)
+
+// Presence stores who is connected where. The hub writes it on connect, on each change of a client's
+// channels and on disconnect (never per message or pong), from the client's worker goroutine, so a
+// slow Presence delays only that client's later messages. Methods are safe for concurrent use.
+type Presence interface {
+	// Set stores (replaces) the information of one client.
+	Set(ctx context.Context, info ClientInfo) error
+	// Remove forgets a client by connection id; removing an unknown id is not an error.
+	Remove(ctx context.Context, clientID string) error
+	// Clients lists the clients that pass every filter.
+	Clients(ctx context.Context, filters ...Filter) ([]ClientInfo, error)
+	// Channels lists the channels with at least one client and their client counts, sorted by name.
+	Channels(ctx context.Context) ([]ChannelInfo, error)
+	// Close releases the Presence's resources.
+	Close(ctx context.Context) error
+}
+
+// MemoryPresence is a Presence in this process's memory: share one between hubs of one process to see
+// all of them. (A hub without a Presence uses a view of its own clients instead, which needs no writes.)
+type MemoryPresence struct {
+	mu      sync.RWMutex
+	clients map[string]ClientInfo
+	closed  bool
+}
+
+// NewMemoryPresence returns an empty MemoryPresence.
+func NewMemoryPresence() *MemoryPresence {
+	return &MemoryPresence{clients: make(map[string]ClientInfo)}
+}
+
+// Set stores info under info.ID. The Channels slice is copied and sorted.
+func (p *MemoryPresence) Set(ctx context.Context, info ClientInfo) error {
+	info.Channels = slices.Clone(info.Channels)
+	slices.Sort(info.Channels)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrPresenceClosed
+	}
+	p.clients[info.ID] = info
+	return nil
+}
+
+// Remove forgets clientID.
+func (p *MemoryPresence) Remove(ctx context.Context, clientID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrPresenceClosed
+	}
+	delete(p.clients, clientID)
+	return nil
+}
+
+// Clients lists the stored clients that pass every filter, sorted by connection time then id.
+func (p *MemoryPresence) Clients(ctx context.Context, filters ...Filter) ([]ClientInfo, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return nil, ErrPresenceClosed
+	}
+	var out []ClientInfo
+	for _, c := range p.clients {
+		if matchAll(c, filters) {
+			c.Channels = slices.Clone(c.Channels)
+			out = append(out, c)
+		}
+	}
+	sortClients(out)
+	return out, nil
+}
+
+// Channels counts the stored clients per channel.
+func (p *MemoryPresence) Channels(ctx context.Context) ([]ChannelInfo, error) {
+	p.mu.RLock()
+	counts := map[string]int{}
+	closed := p.closed
+	for _, c := range p.clients {
+		for _, ch := range c.Channels {
+			counts[ch]++
+		}
+	}
+	p.mu.RUnlock()
+	if closed {
+		return nil, ErrPresenceClosed
+	}
+	out := make([]ChannelInfo, 0, len(counts))
+	for name, n := range counts {
+		out = append(out, ChannelInfo{Name: name, Clients: n})
+	}
+	slices.SortFunc(out, func(a, b ChannelInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Close forgets everything; later calls return ErrPresenceClosed. Closing twice is not an error.
+func (p *MemoryPresence) Close(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	p.clients = map[string]ClientInfo{}
+	p.mu.Unlock()
+	return nil
+}
+
+// localPresence is the default Presence: a view of its hub's own clients. The hub never writes to it.
+type localPresence struct{ h *Hub }
+
+func (localPresence) Set(context.Context, ClientInfo) error { return nil }
+func (localPresence) Remove(context.Context, string) error  { return nil }
+func (localPresence) Close(context.Context) error           { return nil }
+
+func (p localPresence) Clients(_ context.Context, filters ...Filter) ([]ClientInfo, error) {
+	return p.h.localClients(filters), nil
+}
+
+func (p localPresence) Channels(context.Context) ([]ChannelInfo, error) {
+	out := p.h.localChannels()
+	slices.SortFunc(out, func(a, b ChannelInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}

@@ -1,0 +1,103 @@
+package ws
+
+import (
+	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/hub"
+)
+
+// Types of package hub, under the names a runa program uses.
+type (
+	Hub             = hub.Hub
+	Config          = hub.Config
+	Context         = hub.Context
+	Client          = hub.Client
+	Message         = hub.Message
+	Response        = hub.Response
+	Packet          = hub.Packet
+	Identity        = hub.Identity
+	ClientInfo      = hub.ClientInfo
+	ChannelInfo     = hub.ChannelInfo
+	Stats           = hub.Stats
+	Status          = hub.Status
+	Filter          = hub.Filter
+	Handler         = hub.Handler
+	Middleware      = hub.Middleware
+	SubscribeHook   = hub.SubscribeHook
+	PublishHook     = hub.PublishHook
+	Authenticator   = hub.Authenticator
+	Broker          = hub.Broker
+	Presence        = hub.Presence
+	Checker         = hub.Checker
+	MemoryBroker    = hub.MemoryBroker
+	MemoryPresence  = hub.MemoryPresence
+	CloseReason     = hub.CloseReason
+	Error           = hub.Error
+	TransportConfig = hub.TransportConfig
+)
+
+// Close reasons and codes (see package hub).
+const (
+	ReasonKicked         = hub.ReasonKicked
+	ReasonShutdown       = hub.ReasonShutdown
+	ReasonSendBufferFull = hub.ReasonSendBufferFull
+	ReasonReceiveFull    = hub.ReasonReceiveFull
+	ReasonTooBig         = hub.ReasonTooBig
+
+	CloseKicked frame.CloseCode = hub.CloseKicked
+)
+
+// Lifecycle states of a Hub.
+const (
+	StatusNew      = hub.StatusNew
+	StatusRunning  = hub.StatusRunning
+	StatusStopping = hub.StatusStopping
+	StatusStopped  = hub.StatusStopped
+)
+
+// Built-in and reserved events.
+const (
+	EventSubscribe   = hub.EventSubscribe
+	EventUnsubscribe = hub.EventUnsubscribe
+	EventPing        = hub.EventPing
+	EventPong        = hub.EventPong
+	EventError       = hub.EventError
+)
+
+// Error codes the hub answers with.
+const (
+	CodeBadRequest   = hub.CodeBadRequest
+	CodeUnauthorized = hub.CodeUnauthorized
+	CodeForbidden    = hub.CodeForbidden
+	CodeNotFound     = hub.CodeNotFound
+	CodeInternal     = hub.CodeInternal
+)
+
+// Sentinel errors (see package hub).
+var (
+	ErrClientNotFound  = hub.ErrClientNotFound
+	ErrClientClosed    = hub.ErrClientClosed
+	ErrHubStopped      = hub.ErrHubStopped
+	ErrChannelRequired = hub.ErrChannelRequired
+	ErrAlreadyReplied  = hub.ErrAlreadyReplied
+	ErrBrokerClosed    = hub.ErrBrokerClosed
+	ErrPresenceClosed  = hub.ErrPresenceClosed
+	ErrInvalidJSON     = hub.ErrInvalidJSON
+)
+
+// New creates a Hub; an empty name is "default". See hub.New.
+func New(name string, config Config) *Hub { return hub.New(name, config) }
+
+// ByID selects clients by connection id or Identity.ID. See hub.ByID.
+func ByID(ids ...string) Filter { return hub.ByID(ids...) }
+
+// ByChannel selects the clients subscribed to channel.
+func ByChannel(channel string) Filter { return hub.ByChannel(channel) }
+
+// NewMemoryBroker returns a Broker within one process.
+func NewMemoryBroker() *MemoryBroker { return hub.NewMemoryBroker() }
+
+// NewMemoryPresence returns a Presence in this process's memory.
+func NewMemoryPresence() *MemoryPresence { return hub.NewMemoryPresence() }
+
+// NewError returns an error whose code and message reach the client.
+func NewError(code int, message string) *Error { return hub.NewError(code, message) }
