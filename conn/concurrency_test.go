@@ -32,7 +32,10 @@ func TestConcurrentWritersKeepPerWriterOrder(t *testing.T) {
 		g := &got{seen: map[int]int{}}
 		all[i] = g
 		d := &Dialer{Handler: HandlerFuncs{Message: func(_ *Conn, _ frame.OpCode, p []byte) {
-			w, seq, _ := strings.Cut(string(p), ":")
+			w, seq, ok := strings.Cut(string(p), ":")
+			if !ok {
+				return // the "late" writes at the end
+			}
 			wi, _ := strconv.Atoi(w)
 			si, _ := strconv.Atoi(seq)
 			g.mu.Lock()
@@ -75,8 +78,11 @@ func TestConcurrentWritersKeepPerWriterOrder(t *testing.T) {
 		<-done
 	}
 	for i, g := range all {
-		if g.bad != "" {
-			t.Fatalf("connection %d: order lost: %s", i, g.bad)
+		g.mu.Lock()
+		bad := g.bad
+		g.mu.Unlock()
+		if bad != "" {
+			t.Fatalf("connection %d: order lost: %s", i, bad)
 		}
 	}
 	// Close while writers are still writing: no panic, no race, writes fail cleanly.
