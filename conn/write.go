@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// compressMin is the smallest payload Write compresses when permessage-deflate
-// was negotiated: below it the deflate block overhead outweighs the gain.
-const compressMin = 64
-
 // Write sends one unfragmented message (frame.OpText or frame.OpBinary) or a
 // control frame. payload is copied; the caller may reuse it at once. On a
 // dialed connection the frame is masked with a fresh key; when
@@ -28,7 +24,7 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 		return frame.ErrProtocol
 	}
 	var rsv byte
-	if c.deflate && !frame.IsControl(op) && len(payload) >= compressMin {
+	if c.deflate && !frame.IsControl(op) && len(payload) >= frame.CompressMin {
 		payload, rsv = frame.Compress(nil, payload), frame.RSV1
 	}
 	b := make([]byte, 0, frame.HeaderLen(int64(len(payload)), mask != nil)+len(payload))

@@ -2,6 +2,11 @@ package frame
 
 import "sync"
 
+// CompressMin is the smallest payload worth compressing: below it the
+// deflate block overhead outweighs the gain, and permessage-deflate lets any
+// message go out plain.
+const CompressMin = 64
+
 // Prepared is a server message encoded once into wire bytes that any number of
 // connections can write without copying: a publish to 10,000 subscribers
 // encodes (and compresses) once. A Prepared is immutable after NewPrepared and
@@ -43,7 +48,7 @@ func (p *Prepared) Payload() []byte { return p.plain[p.hdr:] }
 // is a data message, the plain form otherwise. The bytes are shared and must not
 // be modified.
 func (p *Prepared) Bytes(compressed bool) []byte {
-	if !compressed || IsControl(p.op) {
+	if !compressed || IsControl(p.op) || len(p.plain)-p.hdr < CompressMin {
 		return p.plain
 	}
 	p.deflateOnce.Do(p.deflate)

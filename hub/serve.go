@@ -47,6 +47,7 @@ func (h *Hub) Endpoint() *conn.Endpoint {
 				PingInterval:   t.PingInterval,
 				PongTimeout:    t.PongTimeout,
 				SendQueue:      t.SendBuffer,
+				Compression:    cfg.Compression,
 				Logger:         cfg.Logger,
 			},
 		}
