@@ -7,7 +7,8 @@
 //	})
 //
 // Every name here is an alias of, or forwards to, package github.com/surge-ws/ws/hub, which documents
-// the behaviour and the concurrency contracts; this package holds no logic of its own. The framework
-// glue (Provider, Mount, the ws:* commands) lives in the provider package, and cross-node Broker and
-// Presence on Redis in package redis.
+// the behaviour and the concurrency contracts; this package holds no logic of its own. Serve a hub
+// with hub.Mux (several hubs on one port, by path) or hub.Endpoint on a conn.Server. The runa
+// framework glue (Provider, Mount, the ws:* commands) and the Redis Broker and Presence are not
+// written yet.
 package ws

@@ -129,5 +129,7 @@ func newConn(eng *engine, np netpoll.Connection, client bool) *Conn {
 	c.dec.MaxMessageSize = eng.cfg.MaxMessageSize
 	c.timer.Init(c)
 	c.lastRead.Store(int64(eng.wheel.Now()))
+	// netpoll's Flush (our slow path only) gives up after this long.
+	_ = np.SetWriteTimeout(eng.cfg.WriteTimeout)
 	return c
 }

@@ -411,3 +411,28 @@ func TestCloseFrameSurvivesTrailingInput(t *testing.T) {
 	rc.write(append(bad, bytes.Repeat(rc.frameBytes(true, frame.OpBinary, make([]byte, 1000)), 200)...))
 	rc.expectClose(frame.CloseProtocolError, "")
 }
+
+// A peer that stops reading is dropped WriteTimeout after the kernel stopped
+// taking bytes, even while the send queue is within its bounds.
+func TestWriteTimeoutDropsStalledPeer(t *testing.T) {
+	srvConn := make(chan *Conn, 1)
+	rec := newRecorder(false)
+	s := &Server{
+		Handler: HandlerFuncs{Open: func(c *Conn) { srvConn <- c }, Close: rec.OnClose},
+		Config:  Config{WriteTimeout: 300 * time.Millisecond, MaxMessageSize: 1 << 20, SendQueue: 1000, SendQueueBytes: 1 << 30},
+	}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-srvConn
+	payload := make([]byte, 1<<20)
+	for range 64 { // far more than loopback's socket buffers hold
+		if err := c.Write(frame.OpBinary, payload); err != nil {
+			break
+		}
+	}
+	// waitClosed allows 5 s; the default WriteTimeout alone would be 5 s.
+	if got := rec.waitClosed(t); !strings.HasPrefix(got, "1006") {
+		t.Fatalf("OnClose %q, want 1006 (dropped)", got)
+	}
+}

@@ -32,9 +32,10 @@ type Server struct {
 	// Server's own for that connection. Returning nil uses the Server's. One
 	// port can so serve several hubs with different limits.
 	Route func(r *Request) *Endpoint
-	// Fallback, if set, answers plain HTTP requests (ones without an Upgrade
-	// header) on the same port: a page, a health check, metrics. The response
-	// is buffered and the connection closed after it; see serveFallback.
+	// Fallback, if set, answers plain HTTP GET requests (ones without an
+	// Upgrade header) on the same port: a page, a health check, metrics.
+	// Other methods get 405; the response is buffered and the connection
+	// closed after it (no streaming, no keep-alive).
 	Fallback http.Handler
 
 	initOnce sync.Once
@@ -76,6 +77,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		_ = ln.Close()
 		return ErrServerClosed
 	}
 	s.evl, s.addr = evl, ln.Addr()
@@ -241,6 +243,7 @@ func (c *Conn) serverHandshake(data []byte) int {
 			c.eng, hook = eng, ep.Upgrade
 			cfg = &eng.cfg
 			c.dec.MaxMessageSize = cfg.MaxMessageSize
+			_ = c.np.SetWriteTimeout(cfg.WriteTimeout)
 		}
 	}
 	if hook != nil {

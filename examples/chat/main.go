@@ -1,0 +1,189 @@
+// Command chat is the seed's runa program on this library: a hub with an
+// "echo" event and a "chat.message" event published to the channel "room",
+// served at /ws, and a web page at / from which people chat between browser
+// tabs.
+//
+//	go run ./examples/chat            # then open http://localhost:8080/ in two tabs
+//	go run ./examples/chat -addr :9000 -stats-addr 127.0.0.1:9002
+//
+// The page and the WebSocket endpoint share one port: the hub is mounted on a
+// hub.Mux, and plain HTTP requests go to the Mux's fallback handler. SIGINT or
+// SIGTERM stops the hub (clients are closed with 1001 "server shutdown") and
+// then the server, within shutdownTimeout.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/surge-ws/ws"
+	"github.com/surge-ws/ws/conn"
+	"github.com/surge-ws/ws/hub"
+)
+
+//go:embed index.html
+var page []byte
+
+// shutdownTimeout bounds the stop of the hub and the server together.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	addr := flag.String("addr", ":8080", "address to listen on (page at /, WebSocket at /ws)")
+	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, heap_inuse, heap_alloc, sys} as JSON over HTTP on this address")
+	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// options are run's settings besides the address.
+type options struct {
+	StatsAddr string // "": no stats endpoint
+	ReusePort bool
+	// Ready, if set, is called once the listeners are open, with their
+	// addresses (stats is nil without StatsAddr). Tests use it to learn the
+	// port of "127.0.0.1:0".
+	Ready func(addr, stats net.Addr)
+}
+
+// newHub is the seed program's hub.
+func newHub() *ws.Hub {
+	h := ws.New("default", ws.Config{})
+	h.On("echo", func(ctx *ws.Context) error {
+		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
+	})
+	h.On("chat.message", func(ctx *ws.Context) error {
+		return ctx.Publish("room", "chat.message", ctx.Message().Data)
+	})
+	return h
+}
+
+// pageHandler answers the plain HTTP requests: GET / with the chat page, /ws
+// (without an Upgrade header) with 426, everything else with 404.
+func pageHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(page)
+	})
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "/ws is a WebSocket endpoint; open / for the chat page", http.StatusUpgradeRequired)
+	})
+	return mux
+}
+
+// run serves the chat on addr until ctx is done, then stops the hub and the
+// server. It returns nil after a clean stop.
+func run(ctx context.Context, addr string, opt options) error {
+	h := newHub()
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	m := hub.NewMux()
+	m.Mount("/ws", h)
+	srv := m.Server(pageHandler())
+
+	ln, err := conn.Listen("tcp", addr, opt.ReusePort)
+	if err != nil {
+		_ = h.Stop(context.Background())
+		return err
+	}
+	var stats *http.Server
+	var statsAddr net.Addr
+	if opt.StatsAddr != "" {
+		sln, err := net.Listen("tcp", opt.StatsAddr)
+		if err != nil {
+			ln.Close()
+			_ = h.Stop(context.Background())
+			return err
+		}
+		stats = &http.Server{Handler: statsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
+		statsAddr = sln.Addr()
+		go func() { _ = stats.Serve(sln) }()
+	}
+	host := hostPort(ln.Addr())
+	log.Printf("chat: page on http://%s/, hub on ws://%s/ws (pid %d)", host, host, os.Getpid())
+	if opt.Ready != nil {
+		opt.Ready(ln.Addr(), statsAddr)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+
+	// Stop the hub first, so clients get its 1001 "server shutdown" (and new
+	// upgrades a 503) while the page is still served, then the transport.
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	errs := []error{serveErr}
+	if err := h.Stop(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if stats != nil {
+		if err := stats.Shutdown(sctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if serveErr == nil {
+		if err := <-served; !errors.Is(err, conn.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	_ = ln.Close() // Serve does not close it if Shutdown came first
+	return errors.Join(errs...)
+}
+
+// hostPort is addr as a browser would reach it: a wildcard address
+// (":8080") is shown as localhost.
+func hostPort(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// statsHandler answers every request with the server's vital signs, after a
+// forced GC so the heap figures are live memory, not garbage.
+func statsHandler(srv *conn.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"conns":      srv.Len(),
+			"goroutines": runtime.NumGoroutine(),
+			"heap_inuse": m.HeapInuse,
+			"heap_alloc": m.HeapAlloc,
+			"sys":        m.Sys,
+		})
+	})
+}
