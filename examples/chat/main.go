@@ -21,6 +21,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -172,7 +173,17 @@ func hostPort(addr net.Addr) string {
 
 // statsHandler answers every request with the server's vital signs, after a
 // forced GC so the heap figures are live memory, not garbage.
+// statsHandler serves the vital signs at every path but /debug/pprof/, where
+// the runtime's profiles are (heap profiles show what a connection costs).
 func statsHandler(srv *conn.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("/", vitals(srv))
+	return mux
+}
+
+func vitals(srv *conn.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 		var m runtime.MemStats

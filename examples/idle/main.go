@@ -7,6 +7,9 @@
 //	go run ./examples/echo -addr 127.0.0.1:9001 -stats-addr 127.0.0.1:9002 &
 //	go run ./examples/idle -url ws://127.0.0.1:9001/ -n 18000 -server-pid $! -stats-url http://127.0.0.1:9002/
 //
+// Against the hub (examples/chat), -subscribe room makes every connection a
+// subscriber of channel room.
+//
 // -mode half-frame and -mode half-handshake make every connection stop in the
 // middle of a frame or of the handshake instead, to show that such clients do
 // not pin a goroutine each on the server.
@@ -41,6 +44,7 @@ func main() {
 	statsURL := flag.String("stats-url", "", "server stats endpoint (examples/echo -stats-addr)")
 	hold := flag.Duration("hold", 3*time.Second, "how long to hold the connections before measuring")
 	conc := flag.Int("concurrency", 64, "dials in flight")
+	subscribe := flag.String("subscribe", "", "after connecting, subscribe to this channel with the hub protocol")
 	flag.Parse()
 
 	limit, err := poller.RaiseFileLimit()
@@ -73,7 +77,11 @@ func main() {
 			var err error
 			switch *mode {
 			case "open":
-				_, _, err = dialer.DialFrom(context.Background(), *url, local)
+				var c *conn.Conn
+				c, _, err = dialer.DialFrom(context.Background(), *url, local)
+				if err == nil && *subscribe != "" {
+					err = c.Write(frame.OpText, []byte(`{"event":"subscribe","channel":"`+*subscribe+`"}`))
+				}
 			default:
 				var nc net.Conn
 				nc, err = (&net.Dialer{LocalAddr: local, Timeout: 10 * time.Second}).Dial("tcp", host)

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+const usageHead = `loadtest drives a Surge hub (or any server speaking its JSON protocol) with
+many WebSocket connections from an event-driven client, and reports what the
+server and the client itself spent.
+
+Usage:
+  loadtest <scenario> [flags]
+
+Scenarios:
+  idle     open -n connections, subscribe each, hold them for -hold: connect
+           rate, handshake latency, memory per connection, idle CPU
+  fanout   -n subscribers and one publisher sending -msgs messages, one at a
+           time (default) or at -rate msgs/s: time until the last subscriber
+           has each message, deliveries/s, CPU per delivery
+  echo     -n connections each sending -msgs requests with ids, each after the
+           previous reply: round trips/s, latency, CPU per round trip
+  churn    connect/subscribe/close cycles at -rate per second for -duration:
+           failures, and whether the server's descriptors, goroutines
+           (-stats-url) and memory return to baseline
+  slow     fanout twice: without, then with -slow-share of extra subscribers
+           that never read: the others' latency and the server's memory
+  compare  build and run examples/chat and the peers in loadtest/peers on
+           fresh processes with the same scenarios; write the table into
+           docs/benchmarks.md between <!-- compare:begin/end --> markers
+
+Server figures need -server-pid (memory and CPU are read from /proc).
+Only loopback targets are accepted unless -allow-remote is given.
+
+Flags:
+`
+
+// flags are the command line, shared by every scenario.
+type flags struct {
+	url, channel, event, echoEvent  string
+	n, msgs, procs, size, conc, pid int
+	rate, connRate, share           float64
+	hold, duration, timeout, settle time.Duration
+	maxTime                         time.Duration
+	statsURL, reportDir, sources    string
+	jsonOut, allowRemote, quiet     bool
+	cpuProfile                      string
+	peers, scenarios, out, repo     string
+	set                             map[string]bool // flags given explicitly
+}
+
+func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&f.url, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the hub")
+	fs.IntVar(&f.n, "n", 1000, "connections (subscribers; echo clients)")
+	fs.IntVar(&f.msgs, "msgs", 0, "fanout/slow: messages to publish (default 100; slow 1000); echo: requests per connection (default 100)")
+	fs.Float64Var(&f.rate, "rate", 0, "fanout/slow: publish at this many msgs/s (0: one at a time); churn: cycles/s (default 100)")
+	fs.IntVar(&f.procs, "procs", 0, "client processes (0: as many as the file-descriptor limit needs)")
+	fs.IntVar(&f.size, "size", 0, "filler bytes in each message's data (slow: default 4096)")
+	fs.StringVar(&f.channel, "channel", "room", "channel the subscribers join and the publisher publishes on")
+	fs.StringVar(&f.event, "event", "chat.message", "event the publisher sends (the hub publishes it to -channel)")
+	fs.StringVar(&f.echoEvent, "echo-event", "echo", "event of the echo scenario's requests")
+	fs.DurationVar(&f.hold, "hold", 10*time.Second, "idle: how long to hold the connections")
+	fs.DurationVar(&f.duration, "duration", 0, "churn: how long to run (default 10s); echo: stop sending after this long (0: no limit)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "bound on each handshake, each message's delivery and each wait")
+	fs.DurationVar(&f.settle, "settle", 2*time.Second, "churn: wait this long before the after-readings")
+	fs.IntVar(&f.conc, "concurrency", 64, "dials (churn: cycles) in flight per client process")
+	fs.Float64Var(&f.connRate, "connect-rate", 0, "cap on new connections per second over all processes (0: none)")
+	fs.Float64Var(&f.share, "slow-share", 0.1, "slow: extra subscribers that never read, as a share of -n")
+	fs.IntVar(&f.pid, "server-pid", 0, "pid of the server process, for its memory, CPU and descriptors")
+	fs.StringVar(&f.statsURL, "stats-url", "", "churn: URL returning JSON with \"goroutines\" (or Prometheus go_goroutines)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON on stdout instead of the table")
+	fs.StringVar(&f.reportDir, "report", "", "write a Markdown report with plots into this directory")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.StringVar(&f.sources, "sources", "auto", `local addresses to spread connections over: "auto" (127.0.0.2-254 for an IPv4 loopback target), "none", "A-B" or "A,B,..."`)
+	fs.DurationVar(&f.maxTime, "max-time", 10*time.Minute, "bound on the whole run")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress line")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this (coordinator) process to the file, to see what the client spends")
+	fs.StringVar(&f.peers, "peers", "surge,gorilla,nbio", "compare: servers to run (surge, gorilla, nbio, stub)")
+	fs.StringVar(&f.scenarios, "scenarios", "idle,fanout,echo", "compare: scenarios to run on each server")
+	fs.StringVar(&f.out, "out", "docs/benchmarks.md", "compare: Markdown file to update (relative to the repository root)")
+	fs.StringVar(&f.repo, "repo", "", "compare: repository root (default: found from the working directory)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// scenarioDefaults fills the defaults that depend on the scenario, for
+// flags the user did not give.
+func (f *flags) scenarioDefaults(scenario string) {
+	if !f.set["msgs"] {
+		f.msgs = 100
+		if scenario == "slow" {
+			f.msgs = 1000
+		}
+	}
+	if !f.set["size"] && scenario == "slow" {
+		f.size = 4096
+	}
+	if !f.set["duration"] && scenario == "churn" {
+		f.duration = 10 * time.Second
+	}
+	if !f.set["rate"] && scenario == "churn" {
+		f.rate = 100
+	}
+}
+
+// parseSources reads -sources ("auto" is resolved later, against the URL).
+func parseSources(s string) ([]netip.Addr, error) {
+	switch s {
+	case "auto", "none", "":
+		return nil, nil
+	}
+	if a, b, ok := strings.Cut(s, "-"); ok {
+		first, err1 := netip.ParseAddr(strings.TrimSpace(a))
+		last, err2 := netip.ParseAddr(strings.TrimSpace(b))
+		if err1 != nil || err2 != nil || last.Less(first) {
+			return nil, fmt.Errorf("-sources %q: want A-B with A <= B", s)
+		}
+		var out []netip.Addr
+		for x := first; x.Compare(last) <= 0 && x.IsValid(); x = x.Next() {
+			out = append(out, x)
+		}
+		return out, nil
+	}
+	var out []netip.Addr
+	for _, part := range strings.Split(s, ",") {
+		a, err := netip.ParseAddr(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("-sources: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

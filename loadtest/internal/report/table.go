@@ -1,0 +1,36 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteTable writes the final table of a result.
+func WriteTable(w io.Writer, r *Result) error {
+	title := fmt.Sprintf("%s  %s", r.Scenario, r.URL)
+	if r.Server != "" {
+		title = fmt.Sprintf("%s  [%s]  %s", r.Scenario, r.Server, r.URL)
+	}
+	what := "connections"
+	if r.Churn != nil {
+		what = "cycles planned"
+	}
+	if _, err := fmt.Fprintf(w, "%s  (%d %s, %.1f s)\n", title, r.N, what, r.Elapsed); err != nil {
+		return err
+	}
+	rows := Rows(r)
+	width := 0
+	for _, row := range rows {
+		width = max(width, len(row.Label))
+	}
+	for _, row := range rows {
+		if _, err := fmt.Fprintf(w, "  %-*s  %s\n", width, row.Label, row.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mdEscape keeps a value from breaking a Markdown table cell.
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

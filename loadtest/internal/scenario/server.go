@@ -1,0 +1,91 @@
+package scenario
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/surge-ws/ws/loadtest/internal/procstat"
+)
+
+// serverProbe reads the server process, when the run knows its pid.
+type serverProbe struct {
+	pid      int
+	statsURL string
+}
+
+// sample reads the server; ok is false without a pid or when it is gone.
+func (s serverProbe) sample() (procstat.Sample, bool) {
+	if s.pid <= 0 {
+		return procstat.Sample{}, false
+	}
+	v, err := procstat.Read(s.pid)
+	return v, err == nil
+}
+
+// goroutines reads the server's goroutine count from its stats URL: a JSON
+// document with a numeric "goroutines" field (at the top level or one level
+// down), or Prometheus text with go_goroutines. ok is false without a URL.
+func (s serverProbe) goroutines(ctx context.Context) (float64, bool, error) {
+	if s.statsURL == "" {
+		return 0, false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.statsURL, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	resp, err := statsClient.Do(req)
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, false, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("stats url: %s", resp.Status)
+	}
+	n, err := parseGoroutines(body)
+	return n, err == nil, err
+}
+
+// statsClient does not keep connections alive: an idle keep-alive
+// connection would be one more descriptor in the server, read by the churn
+// scenario as a leak.
+var statsClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+func parseGoroutines(body []byte) (float64, error) {
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) == nil {
+		if v, ok := doc["goroutines"].(float64); ok {
+			return v, nil
+		}
+		for _, sub := range doc {
+			if m, ok := sub.(map[string]any); ok {
+				if v, ok := m["goroutines"].(float64); ok {
+					return v, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("stats url: no numeric \"goroutines\" field")
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(body)))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "go_goroutines" {
+			return strconv.ParseFloat(f[1], 64)
+		}
+	}
+	return 0, fmt.Errorf("stats url: neither JSON with \"goroutines\" nor go_goroutines")
+}
+
+func readSelf() (procstat.Sample, error) { return procstat.Read(0) }
