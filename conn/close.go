@@ -23,7 +23,7 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		return nil
 	}
 	c.queueCloseLocked(code, reason, false)
-	c.kickLocked()
+	c.kickLocked(true)
 	return nil
 }
 
@@ -70,7 +70,7 @@ func (c *Conn) fail(code frame.CloseCode, reason string) {
 		return
 	}
 	c.queueCloseLocked(code, reason, true)
-	c.kickLocked()
+	c.kickLocked(false)
 }
 
 // hangupDueLocked reports whether the socket should be closed now that the

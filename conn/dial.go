@@ -98,7 +98,7 @@ func (d *Dialer) DialFrom(ctx context.Context, rawURL string, local *net.TCPAddr
 	req := frame.AppendRequest(nil, u.Host, uri, ds.key, d.eng.cfg.Subprotocols, d.eng.cfg.Compression, d.Header)
 	c.mu.Lock()
 	c.pushLocked(outFrame{b: req})
-	c.kickLocked()
+	c.kickLocked(true)
 	_ = np.SetOnRequest(func(_ context.Context, np netpoll.Connection) error { return c.onInput(np) })
 
 	select {

@@ -48,8 +48,9 @@ func (c *Conn) endRead() {
 		return
 	}
 	c.flushing = true
-	var iov iovecs
-	c.drainLocked(&iov)
+	iov := iovecPool.Get().(*iovecs)
+	c.drainLocked(iov)
+	iovecPool.Put(iov)
 }
 
 // input parses buf (netpoll's bytes, valid until Release) together with any
@@ -165,7 +166,7 @@ func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
 		return
 	}
 	c.pushLocked(outFrame{b: b})
-	c.kickLocked()
+	c.kickLocked(false)
 }
 
 func (c *Conn) peerClose(payload []byte) {

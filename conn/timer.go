@@ -19,6 +19,11 @@ func (c *Conn) Expire(now poller.Tick) {
 		c.closeSocket()
 	case stateOpen:
 		last := poller.Tick(c.lastRead.Load())
+		if c.np.Reader().Len() > 0 {
+			// Input is waiting for a callback that is still busy: the peer
+			// is alive even though we have not read it yet.
+			last = now
+		}
 		if e.readTicks > 0 && now-last >= e.readTicks {
 			c.fail(frame.CloseGoingAway, "read timeout")
 			return

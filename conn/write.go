@@ -2,6 +2,7 @@ package conn
 
 import (
 	"errors"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -29,21 +30,40 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	}
 	b := make([]byte, 0, frame.HeaderLen(int64(len(payload)), mask != nil)+len(payload))
 	b = frame.AppendFrame(b, true, op, rsv, payload, mask)
-	return c.enqueue(outFrame{b: b, data: !frame.IsControl(op)})
+	return c.enqueue(outFrame{b: b, data: !frame.IsControl(op)}, true)
 }
 
 // WritePrepared sends a prepared message. The bytes are shared, not copied:
 // a publish to many connections encodes once. On a dialed connection the
 // frame must be masked, so it is copied.
+//
+// Like Write, it writes on the calling goroutine when nothing else is
+// queued or being written for the connection: a reply leaves in one system
+// call, without a hand-off. Called from inside a Handler callback of the same
+// connection, it leaves when the callback batch returns, with the others.
 func (c *Conn) WritePrepared(p *frame.Prepared) error {
 	if c.dec.Client {
 		return c.Write(p.Op(), p.Payload())
 	}
-	return c.enqueue(outFrame{b: p.Bytes(c.deflate), data: !frame.IsControl(p.Op())})
+	return c.enqueue(outFrame{b: p.Bytes(c.deflate), data: !frame.IsControl(p.Op())}, true)
 }
 
-// enqueue adds f to the queue and makes sure someone will write it.
-func (c *Conn) enqueue(f outFrame) error {
+// Enqueue queues a prepared message and returns at once; the process's
+// flusher goroutines write it. Use it for fan-out: the publisher does no
+// system call, the flushers spread the writes over the CPUs, and when
+// messages come faster than they leave, everything queued for a connection
+// leaves in one writev. Errors are those of Write.
+func (c *Conn) Enqueue(p *frame.Prepared) error {
+	if c.dec.Client {
+		return c.Write(p.Op(), p.Payload())
+	}
+	return c.enqueue(outFrame{b: p.Bytes(c.deflate), data: !frame.IsControl(p.Op())}, false)
+}
+
+// enqueue adds f to the queue and makes sure someone will write it: the
+// caller itself when inline and the connection is idle, else the writer
+// already on it, the input goroutine on its return, or a flusher.
+func (c *Conn) enqueue(f outFrame, inline bool) error {
 	c.mu.Lock()
 	if c.closeSent || c.state.Load() == stateClosed {
 		c.mu.Unlock()
@@ -60,11 +80,11 @@ func (c *Conn) enqueue(f outFrame) error {
 		// and the close frame should not wait behind them.
 		c.dropQueuedLocked()
 		c.queueCloseLocked(frame.ClosePolicyViolation, "send buffer full", true)
-		c.kickLocked()
+		c.kickLocked(false)
 		return ErrQueueFull
 	}
 	c.pushLocked(f)
-	c.kickLocked()
+	c.kickLocked(inline)
 	return nil
 }
 
@@ -88,22 +108,23 @@ func (c *Conn) dropQueuedLocked() {
 // own send queue with the replies.
 const inlineFlushAt = 32
 
-// kickLocked schedules a flush unless a writer is already on it. Called with
-// mu held; releases it.
-func (c *Conn) kickLocked() {
+// kickLocked schedules a flush unless a writer is already on it; with inline
+// the caller writes, now. Called with mu held; releases it.
+func (c *Conn) kickLocked(inline bool) {
 	if c.flushing || c.scheduled {
 		c.mu.Unlock()
 		return
 	}
-	if c.reading {
-		if len(c.q) < inlineFlushAt {
-			c.mu.Unlock()
-			return // endRead writes them, all in one call
-		}
+	if (c.reading && len(c.q) >= inlineFlushAt) || (inline && !c.reading) {
 		c.flushing = true
-		var iov iovecs
-		c.drainLocked(&iov)
+		iov := iovecPool.Get().(*iovecs)
+		c.drainLocked(iov)
+		iovecPool.Put(iov)
 		return
+	}
+	if c.reading {
+		c.mu.Unlock()
+		return // endRead writes them, all in one call
 	}
 	c.scheduled = true
 	c.mu.Unlock()
@@ -230,6 +251,11 @@ type iovecs struct {
 }
 
 const maxIovecs = 64
+
+// iovecPool lends scratch space to goroutines that write inline: a 1 KiB
+// array on their stacks would make every short-lived goroutine grow (copy)
+// its stack.
+var iovecPool = sync.Pool{New: func() any { return new(iovecs) }}
 
 // write writes batch with as few system calls as the kernel allows. It returns
 // how many whole frames were written; iov.partial tells how much of the next

@@ -53,6 +53,17 @@ type Config struct {
 	// plain. Default off: on loopback and LANs it costs CPU for nothing.
 	Compression bool `toml:"compression"`
 
+	// InlineHandlers runs a client's handlers on the transport's input
+	// goroutine for that connection when no earlier message of the client is
+	// still waiting, instead of handing each message to a worker goroutine.
+	// It saves a goroutine hand-off per message (docs/benchmarks.md has the
+	// figures) and is for handlers that never block: while an inline handler
+	// runs, its connection reads nothing — not even control frames — and the
+	// transport buffers what arrives, and a disconnect cancels Context() only
+	// once the handler has returned. Order per client is kept either way.
+	// Default off.
+	InlineHandlers bool `toml:"inline_handlers"`
+
 	// Auth authenticates the upgrade request before the upgrade; an error answers 401 (or the code of
 	// an *Error in 400-599) and no connection is made. Nil: every request is accepted with an empty
 	// Identity.
@@ -114,6 +125,9 @@ func (c Config) merge(o Config) Config {
 	}
 	if o.Compression {
 		c.Compression = true
+	}
+	if o.InlineHandlers {
+		c.InlineHandlers = true
 	}
 	if o.Auth != nil {
 		c.Auth = o.Auth

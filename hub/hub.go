@@ -41,6 +41,8 @@ type Hub struct {
 
 	ownPresence atomic.Bool // Presence is the default view of this node: nothing to write
 
+	workers workerPool // goroutines for client mailboxes
+
 	epOnce sync.Once
 	ep     *conn.Endpoint // see Endpoint
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -528,5 +529,27 @@ func TestOpenDuringStop(t *testing.T) {
 	h.open(c, p)
 	if code, _ := p.waitClosed(t); code != frame.CloseGoingAway {
 		t.Fatal(code)
+	}
+}
+
+func TestInlineHandlersRunOnTheCallerInOrder(t *testing.T) {
+	h := New("default", Config{InlineHandlers: true})
+	var seen []string
+	h.On("note", func(ctx *Context) error {
+		seen = append(seen, string(ctx.Message().Data))
+		return ctx.Subscribe("room") // queues a presence job behind the inline handler
+	})
+	c, p := connect(t, h)
+	for i := range 3 {
+		h.message(c, frame.OpText, []byte(`{"id":"`+strconv.Itoa(i)+`","event":"note","data":`+strconv.Itoa(i)+`}`))
+		// Inline: the handler has run and the ack is written when message returns.
+		if len(seen) != i+1 || seen[i] != strconv.Itoa(i) {
+			t.Fatalf("after message %d seen %v", i, seen)
+		}
+	}
+	for i := range 3 {
+		if r := p.next(t); r["id"] != strconv.Itoa(i) || r["ok"] != true {
+			t.Fatalf("reply %d: %v", i, r)
+		}
 	}
 }

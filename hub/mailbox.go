@@ -88,7 +88,7 @@ func (c *Client) kickLocked() {
 	if !c.box.running {
 		c.box.running = true
 		c.hub.live.add(1)
-		go c.work()
+		c.hub.workers.run(c.work)
 	}
 }
 
@@ -154,4 +154,33 @@ func (h *Hub) presenceRemove(c *Client) {
 	if err := h.config().Presence.Remove(ctx, c.id); err != nil {
 		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
 	}
+}
+
+// runInline dispatches payload on the calling (transport input) goroutine
+// when the mailbox is idle, and reports whether it did. The mailbox is marked
+// running meanwhile, so jobs queued by the handler (presence writes) wait for
+// it and then start a worker, keeping the client's order.
+func (c *Client) runInline(payload []byte) bool {
+	b := &c.box
+	b.mu.Lock()
+	if b.running || b.gone || len(b.queue) > 0 {
+		b.mu.Unlock()
+		return false
+	}
+	b.running = true
+	b.messages++
+	b.mu.Unlock()
+	c.hub.live.add(1)
+	defer c.hub.live.add(-1)
+	// Handlers may keep Message().Data beyond their return (a goroutine, a
+	// cache): it must not alias the transport's buffer.
+	c.hub.dispatch(c, append([]byte(nil), payload...))
+	b.mu.Lock()
+	b.messages--
+	b.running = false
+	if len(b.queue) > 0 {
+		c.kickLocked()
+	}
+	b.mu.Unlock()
+	return true
 }

@@ -89,7 +89,7 @@ func (h *Hub) deliver(p *Packet) error {
 func (h *Hub) fanout(set *slotSet, f *frame.Prepared) {
 	var sent, dropped uint64
 	set.each(func(c *Client) bool {
-		if c.peer.WritePrepared(f) == nil {
+		if enqueue(c.peer, f) == nil {
 			sent++
 		} else {
 			dropped++
@@ -305,4 +305,19 @@ func (h *Hub) Stats() Stats {
 		SlowClients: h.ctr.slow.Load(),
 		Dropped:     h.ctr.dropped.Load(),
 	}
+}
+
+// queuer is a Peer that can queue a frame without writing it on the calling
+// goroutine (*conn.Conn's Enqueue). A publish queues to every subscriber and
+// lets the transport's flushers write, so the publisher makes no system call
+// and a burst to one subscriber leaves in one write.
+type queuer interface {
+	Enqueue(p *frame.Prepared) error
+}
+
+func enqueue(p Peer, f *frame.Prepared) error {
+	if q, ok := p.(queuer); ok {
+		return q.Enqueue(f)
+	}
+	return p.WritePrepared(f)
 }

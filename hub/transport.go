@@ -116,6 +116,9 @@ func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 		c.closeWith(frame.CloseMessageTooBig, string(ReasonTooBig))
 		return
 	}
+	if cfg.InlineHandlers && c.runInline(payload) {
+		return
+	}
 	if !c.enqueueMessage(payload, cfg.ReceiveBuffer) {
 		c.closeWith(frame.ClosePolicyViolation, string(ReasonReceiveFull))
 	}

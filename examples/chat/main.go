@@ -43,11 +43,12 @@ func main() {
 	addr := flag.String("addr", ":8080", "address to listen on (page at /, WebSocket at /ws)")
 	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, heap_inuse, heap_alloc, sys} as JSON over HTTP on this address")
 	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
+	inline := flag.Bool("inline-handlers", false, "run handlers on the connection's input goroutine (they never block here)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse}); err != nil {
+	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -56,6 +57,8 @@ func main() {
 type options struct {
 	StatsAddr string // "": no stats endpoint
 	ReusePort bool
+	// InlineHandlers runs the (non-blocking) handlers on the input goroutine.
+	InlineHandlers bool
 	// Ready, if set, is called once the listeners are open, with their
 	// addresses (stats is nil without StatsAddr). Tests use it to learn the
 	// port of "127.0.0.1:0".
@@ -63,8 +66,8 @@ type options struct {
 }
 
 // newHub is the seed program's hub.
-func newHub() *ws.Hub {
-	h := ws.New("default", ws.Config{})
+func newHub(inline bool) *ws.Hub {
+	h := ws.New("default", ws.Config{InlineHandlers: inline})
 	h.On("echo", func(ctx *ws.Context) error {
 		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
 	})
@@ -93,7 +96,7 @@ func pageHandler() http.Handler {
 // run serves the chat on addr until ctx is done, then stops the hub and the
 // server. It returns nil after a clean stop.
 func run(ctx context.Context, addr string, opt options) error {
-	h := newHub()
+	h := newHub(opt.InlineHandlers)
 	if err := h.Start(ctx); err != nil {
 		return err
 	}
