@@ -43,12 +43,13 @@ func main() {
 	addr := flag.String("addr", ":8080", "address to listen on (page at /, WebSocket at /ws)")
 	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, heap_inuse, heap_alloc, sys} as JSON over HTTP on this address")
 	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
+	sendBuffer := flag.Int("send-buffer", 0, "messages queued per connection before it is closed as a slow consumer (0: the hub's default, 32)")
 	inline := flag.Bool("inline-handlers", false, "run handlers on the connection's input goroutine (they never block here)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline}); err != nil {
+	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -59,6 +60,8 @@ type options struct {
 	ReusePort bool
 	// InlineHandlers runs the (non-blocking) handlers on the input goroutine.
 	InlineHandlers bool
+	// SendBuffer is the hub's SendBuffer (0: its default).
+	SendBuffer int
 	// Ready, if set, is called once the listeners are open, with their
 	// addresses (stats is nil without StatsAddr). Tests use it to learn the
 	// port of "127.0.0.1:0".
@@ -66,8 +69,8 @@ type options struct {
 }
 
 // newHub is the seed program's hub.
-func newHub(inline bool) *ws.Hub {
-	h := ws.New("default", ws.Config{InlineHandlers: inline})
+func newHub(opt options) *ws.Hub {
+	h := ws.New("default", ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer})
 	h.On("echo", func(ctx *ws.Context) error {
 		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
 	})
@@ -96,7 +99,7 @@ func pageHandler() http.Handler {
 // run serves the chat on addr until ctx is done, then stops the hub and the
 // server. It returns nil after a clean stop.
 func run(ctx context.Context, addr string, opt options) error {
-	h := newHub(opt.InlineHandlers)
+	h := newHub(opt)
 	if err := h.Start(ctx); err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func Run(ctx context.Context, o Options) ([]Outcome, error) {
 
 // runOne runs one scenario on a fresh server process.
 func runOne(ctx context.Context, o Options, p Peer, bin, sc, logPath string) (*report.Result, error) {
-	srv, err := start(ctx, bin, logPath)
+	srv, err := start(ctx, bin, p.Args, logPath)
 	if err != nil {
 		return nil, err
 	}

@@ -16,13 +16,16 @@ import (
 // Peer is a server to compare: a package to build and how to name it.
 type Peer struct {
 	Name string
-	Pkg  string // package path relative to the repository root
+	Pkg  string   // package path relative to the repository root
+	Args []string // flags after -addr
 	Note string
 }
 
 // KnownPeers are the servers compare can run, by name.
 var KnownPeers = map[string]Peer{
-	"surge":   {Name: "surge", Pkg: "./examples/chat", Note: "Surge hub (examples/chat)"},
+	// Every server gets a 256-message send queue per connection, gorilla's.
+	"surge":        {Name: "surge", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256"}, Note: "Surge hub (examples/chat), handlers on mailbox workers"},
+	"surge-inline": {Name: "surge-inline", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256", "-inline-handlers"}, Note: "Surge hub, handlers on the input goroutine (Config.InlineHandlers)"},
 	"gorilla": {Name: "gorilla", Pkg: "./loadtest/peers/gorilla", Note: "gorilla/websocket, read + write goroutine per connection"},
 	"nbio":    {Name: "nbio", Pkg: "./loadtest/peers/nbio", Note: "lesismal/nbio event loop"},
 	"stub":    {Name: "stub", Pkg: "./loadtest/peers/stub", Note: "loadtest's own stub hub on conn/ (no hub/)"},
@@ -54,7 +57,7 @@ type server struct {
 
 // start runs bin -addr 127.0.0.1:<free port>, its output going to logPath,
 // and waits until it accepts.
-func start(ctx context.Context, bin, logPath string) (*server, error) {
+func start(ctx context.Context, bin string, args []string, logPath string) (*server, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func start(ctx context.Context, bin, logPath string) (*server, error) {
 		return nil, err
 	}
 	defer logf.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, "-addr", addr)
+	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err
