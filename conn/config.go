@@ -2,6 +2,7 @@ package conn
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"time"
@@ -126,6 +127,7 @@ func (c Config) withDefaults(client bool) Config {
 	if c.SendQueueBytes <= 0 {
 		c.SendQueueBytes = defaultSendQueueBytes
 	}
+	c.SendQueueBytes = min(c.SendQueueBytes, math.MaxInt32) // counted in an int32
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

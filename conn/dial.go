@@ -127,7 +127,7 @@ func (c *Conn) clientHandshake(data []byte) int {
 	if n == 0 {
 		return 0
 	}
-	c.proto = resp.Protocol
+	c.proto = c.protoIndex(resp.Protocol)
 	c.dec.Deflate = resp.Deflate
 	c.mu.Lock()
 	c.deflate = resp.Deflate

@@ -154,12 +154,20 @@ func (c *Conn) frame(f frame.Frame) {
 // writeControl queues a control frame; control frames do not count against the
 // send-queue bounds, and none goes out after our close frame.
 func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
-	var mask *[4]byte
-	if c.dec.Client {
-		m := frame.NewMask()
-		mask = &m
+	var b []byte
+	switch {
+	case !c.dec.Client && len(payload) == 0 && op == frame.OpPing:
+		b = emptyPing // every idle connection gets one per PingInterval: no garbage
+	case !c.dec.Client && len(payload) == 0 && op == frame.OpPong:
+		b = emptyPong
+	default:
+		var mask *[4]byte
+		if c.dec.Client {
+			m := frame.NewMask()
+			mask = &m
+		}
+		b = frame.AppendFrame(make([]byte, 0, frame.MaxHeaderLen+len(payload)), true, op, 0, payload, mask)
 	}
-	b := frame.AppendFrame(make([]byte, 0, frame.MaxHeaderLen+len(payload)), true, op, 0, payload, mask)
 	c.mu.Lock()
 	if c.closeSent || c.state.Load() == stateClosed {
 		c.mu.Unlock()
@@ -231,3 +239,9 @@ func (c *Conn) safeCall(f func()) {
 	}()
 	f()
 }
+
+// Server control frames without payload, shared (never modified).
+var (
+	emptyPing = []byte{0x80 | byte(frame.OpPing), 0}
+	emptyPong = []byte{0x80 | byte(frame.OpPong), 0}
+)

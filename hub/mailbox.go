@@ -11,8 +11,7 @@ import (
 // transport's read path, and an idle client costs no goroutine.
 type mailbox struct {
 	mu       sync.Mutex
-	queue    []job // waiting jobs
-	spare    []job // the worker's drained batch, reused
+	queue    []job // waiting jobs; the drained batch's slice is reused
 	messages int   // message jobs queued or running
 	running  bool
 	presence bool // a presence job is queued
@@ -101,13 +100,12 @@ func (c *Client) work() {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
 			b.running = false
-			b.spare = nil // an idle client keeps no buffers
 			b.queue = nil
 			b.mu.Unlock()
 			return
 		}
 		batch := b.queue
-		b.queue = b.spare[:0]
+		b.queue = nil
 		b.mu.Unlock()
 
 		for i := range batch {
@@ -131,7 +129,9 @@ func (c *Client) work() {
 			}
 		}
 		b.mu.Lock()
-		b.spare = batch[:0]
+		if b.queue == nil {
+			b.queue = batch[:0]
+		}
 		b.mu.Unlock()
 	}
 }

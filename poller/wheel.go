@@ -19,9 +19,8 @@ type Tick int64
 // belongs to, so that scheduling allocates nothing; its fields belong to the
 // wheel. A Timer is scheduled on at most one wheel at a time.
 type Timer struct {
-	next, prev *Timer
+	next, prev *Timer // nil while not armed
 	at         Tick
-	armed      bool
 	target     Expirer
 }
 
@@ -89,7 +88,7 @@ func (w *Wheel) Len() int {
 // replacing any earlier deadline of t.
 func (w *Wheel) Schedule(t *Timer, at Tick) {
 	w.mu.Lock()
-	if t.armed {
+	if t.prev != nil {
 		w.unlink(t)
 	}
 	if now := w.Now(); at <= now {
@@ -100,7 +99,6 @@ func (w *Wheel) Schedule(t *Timer, at Tick) {
 	t.prev, t.next = h.prev, h
 	h.prev.next = t
 	h.prev = t
-	t.armed = true
 	w.count++
 	w.mu.Unlock()
 }
@@ -109,7 +107,7 @@ func (w *Wheel) Schedule(t *Timer, at Tick) {
 func (w *Wheel) Stop(t *Timer) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !t.armed {
+	if t.prev == nil {
 		return false
 	}
 	w.unlink(t)
@@ -120,7 +118,6 @@ func (w *Wheel) unlink(t *Timer) {
 	t.prev.next = t.next
 	t.next.prev = t.prev
 	t.next, t.prev = nil, nil
-	t.armed = false
 	w.count--
 }
 
