@@ -553,3 +553,28 @@ func TestInlineHandlersRunOnTheCallerInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Built-in events that run no user code are handled on the caller (the
+// transport's input goroutine) even with InlineHandlers off: the reply is
+// written before message returns.
+func TestBuiltinsRunInlineWithoutUserCode(t *testing.T) {
+	h := New("default", Config{})
+	c, p := connect(t, h)
+	h.message(c, frame.OpText, []byte(`{"id":"1","event":"subscribe","channel":"room"}`))
+	if p.pending() != 1 {
+		t.Fatalf("subscribe not answered synchronously: %d frames", p.pending())
+	}
+	if r := p.next(t); r["id"] != "1" || r["ok"] != true {
+		t.Fatalf("reply %v", r)
+	}
+	// With a subscribe hook, user code takes part: the worker runs it.
+	h2 := New("default", Config{})
+	hooked := make(chan bool, 1)
+	h2.OnSubscribe(func(ctx *Context, ch string) error { hooked <- true; return nil })
+	c2, p2 := connect(t, h2)
+	h2.message(c2, frame.OpText, []byte(`{"id":"1","event":"subscribe","channel":"room"}`))
+	<-hooked
+	if r := p2.next(t); r["ok"] != true {
+		t.Fatalf("hooked subscribe reply %v", r)
+	}
+}

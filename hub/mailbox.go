@@ -161,6 +161,33 @@ func (h *Hub) presenceRemove(c *Client) {
 // running meanwhile, so jobs queued by the handler (presence writes) wait for
 // it and then start a worker, keeping the client's order.
 func (c *Client) runInline(payload []byte) bool {
+	// Handlers may keep Message().Data beyond their return (a goroutine, a
+	// cache): it must not alias the transport's buffer.
+	data := append([]byte(nil), payload...)
+	return c.inline(func() { c.hub.dispatch(c, data) })
+}
+
+// runBuiltinInline handles a subscribe, unsubscribe or ping on the calling
+// goroutine when no user code takes part in it (routes.fast) and the
+// mailbox is idle: the commonest messages of an idle client then cost no
+// goroutine hand-off even with InlineHandlers off. It reports whether it
+// handled the message.
+func (h *Hub) runBuiltinInline(c *Client, payload []byte) bool {
+	r := h.routes.Load()
+	if len(r.fast) == 0 {
+		return false
+	}
+	data := append([]byte(nil), payload...)
+	ctx := &Context{hub: h, client: c, routes: r}
+	if decodeMessage(data, &ctx.msg) != nil || !r.fast[ctx.msg.Event] {
+		return false
+	}
+	return c.inline(func() { h.handle(ctx) })
+}
+
+// inline runs f, one message's handling, on the calling goroutine if the
+// mailbox is idle, and reports whether it did.
+func (c *Client) inline(f func()) bool {
 	b := &c.box
 	b.mu.Lock()
 	if b.running || b.gone || len(b.queue) > 0 {
@@ -172,9 +199,7 @@ func (c *Client) runInline(payload []byte) bool {
 	b.mu.Unlock()
 	c.hub.live.add(1)
 	defer c.hub.live.add(-1)
-	// Handlers may keep Message().Data beyond their return (a goroutine, a
-	// cache): it must not alias the transport's buffer.
-	c.hub.dispatch(c, append([]byte(nil), payload...))
+	f()
 	b.mu.Lock()
 	b.messages--
 	b.running = false

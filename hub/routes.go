@@ -15,6 +15,13 @@ type routes struct {
 	subHooks   []SubscribeHook
 	pubHooks   []PublishHook
 	chain      Handler // middleware around route
+
+	// custom marks the built-in events an On call replaced; fast lists the
+	// events whose handling runs no user code at all (a built-in, no
+	// middleware, no subscribe hook for subscribe), which therefore never
+	// blocks and may run on the transport's input goroutine.
+	custom map[string]bool
+	fast   map[string]bool
 }
 
 func newRoutes() *routes {
@@ -33,6 +40,7 @@ func (r *routes) clone() *routes {
 		middleware: slices.Clone(r.middleware),
 		subHooks:   slices.Clone(r.subHooks),
 		pubHooks:   slices.Clone(r.pubHooks),
+		custom:     maps.Clone(r.custom),
 	}
 }
 
@@ -49,6 +57,14 @@ func (r *routes) build() {
 		next = r.middleware[i](next)
 	}
 	r.chain = next
+	r.fast = map[string]bool{}
+	if len(r.middleware) == 0 {
+		for _, ev := range []string{EventSubscribe, EventUnsubscribe, EventPing} {
+			if !r.custom[ev] && r.handlers[ev] != nil && (ev != EventSubscribe || len(r.subHooks) == 0) {
+				r.fast[ev] = true
+			}
+		}
+	}
 }
 
 func (h *Hub) update(f func(r *routes)) {
@@ -69,6 +85,10 @@ func (h *Hub) On(event string, handler Handler) {
 		} else {
 			r.handlers[event] = handler
 		}
+		if r.custom == nil {
+			r.custom = map[string]bool{}
+		}
+		r.custom[event] = true
 	})
 }
 
@@ -137,6 +157,12 @@ func (h *Hub) dispatch(c *Client, payload []byte) {
 		_ = h.answerError(ctx, CodeBadRequest, err.Error())
 		return
 	}
+	h.handle(ctx)
+}
+
+// handle runs a decoded message's handling; see dispatch.
+func (h *Hub) handle(ctx *Context) {
+	r := ctx.routes
 	if ctx.msg.Event == "" {
 		_ = h.answerError(ctx, CodeBadRequest, "event is required")
 		return

@@ -119,6 +119,9 @@ func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 	if cfg.InlineHandlers && c.runInline(payload) {
 		return
 	}
+	if !cfg.InlineHandlers && h.runBuiltinInline(c, payload) {
+		return
+	}
 	if !c.enqueueMessage(payload, cfg.ReceiveBuffer) {
 		c.closeWith(frame.ClosePolicyViolation, string(ReasonReceiveFull))
 	}
