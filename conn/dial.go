@@ -11,7 +11,6 @@ import (
 
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
-	"github.com/surge-ws/ws/poller"
 )
 
 var errHandshakeClosed = errors.New("conn: connection closed during the handshake")
@@ -89,7 +88,6 @@ func (d *Dialer) DialFrom(ctx context.Context, rawURL string, local *net.TCPAddr
 	if err != nil {
 		return nil, nil, err
 	}
-	poller.ShrinkWriteBarrier(np)
 	c := newConn(d.eng, np, true)
 	ds := &dialState{key: frame.NewKey(), done: make(chan struct{})}
 	c.dial = ds

@@ -113,7 +113,6 @@ func (s *Server) onPrepare(np netpoll.Connection) context.Context {
 		_ = np.Close()
 		return &c.lctx
 	}
-	poller.ShrinkWriteBarrier(np)
 	_ = np.AddCloseCallback(c.onClosed)
 	s.eng.wheel.Schedule(&c.timer, s.eng.wheel.Now()+s.eng.handshakeTicks)
 	return &c.lctx
@@ -259,7 +258,7 @@ func (c *Conn) serverHandshake(data []byte) int {
 	}
 	proto := frame.SelectProtocol(req.Protocols, cfg.Subprotocols)
 	deflate := cfg.Compression && req.Deflate
-	resp := frame.AppendAccept(nil, req, proto, deflate, nil)
+	resp := frame.AppendAccept(make([]byte, 0, 256), req, proto, deflate, nil) // one allocation, not a growing slice
 	if value != nil {
 		c.value.Store(value)
 	}

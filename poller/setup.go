@@ -52,6 +52,7 @@ func Setup(o Options) error {
 		// LinkBufferCap is the floor of every buffer node netpoll allocates; at its
 		// default (4 KiB) it would undo BufferSize.
 		netpoll.LinkBufferCap = o.BufferSize
+		shrinkWriteBarriers()
 		setupErr = netpoll.Configure(netpoll.Config{
 			PollerNum:    o.Pollers,
 			BufferSize:   o.BufferSize,

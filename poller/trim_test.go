@@ -2,27 +2,31 @@ package poller
 
 import (
 	"context"
-	"net"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/cloudwego/netpoll"
 )
 
-// TestShrinkWriteBarrier checks that the netpoll in go.mod still has the
-// layout ShrinkWriteBarrier relies on, for both accepted and dialed
-// connections, and that Flush still writes everything after the swap —
-// including a write larger than the socket buffer, which takes netpoll's
+// TestWriteBarriersAreSmall checks that the netpoll in go.mod still has the
+// layout shrinkWriteBarriers relies on, that new connections (accepted and
+// dialed) get one-entry barriers, and that Flush still writes everything —
+// including a write larger than the socket buffers, which takes netpoll's
 // slow path.
-func TestShrinkWriteBarrier(t *testing.T) {
+func TestWriteBarriersAreSmall(t *testing.T) {
 	if err := Setup(Options{}); err != nil {
 		t.Fatal(err)
+	}
+	if barrierType == nil {
+		t.Fatal("netpoll's barrier layout changed: write barriers were not shrunk")
 	}
 	ln, err := Listen("tcp", "127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan int, 1)
+	got := make(chan int, 64)
+	accepted := make(chan netpoll.Connection, 1)
 	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
 		n := c.Reader().Len()
 		_ = c.Reader().Skip(n)
@@ -30,9 +34,7 @@ func TestShrinkWriteBarrier(t *testing.T) {
 		got <- n
 		return nil
 	}, netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
-		if !ShrinkWriteBarrier(c) {
-			t.Error("accepted connection: barrier not replaced")
-		}
+		accepted <- c
 		return context.Background()
 	}))
 	if err != nil {
@@ -46,8 +48,10 @@ func TestShrinkWriteBarrier(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if !ShrinkWriteBarrier(c) {
-		t.Fatal("dialed connection: barrier not replaced")
+	for name, conn := range map[string]netpoll.Connection{"dialed": c, "accepted": <-accepted} {
+		if n := barrierLen(conn); n != 1 {
+			t.Fatalf("%s connection: barrier has %d entries, want 1", name, n)
+		}
 	}
 	big := make([]byte, 8<<20)
 	for i := range 3 {
@@ -60,8 +64,7 @@ func TestShrinkWriteBarrier(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Writer().Flush() }()
-	total := 0
-	want := 7000 + len(big)
+	total, want := 0, 7000+len(big)
 	deadline := time.After(10 * time.Second)
 	for total < want {
 		select {
@@ -77,5 +80,10 @@ func TestShrinkWriteBarrier(t *testing.T) {
 	if total != want {
 		t.Fatalf("received %d bytes, want %d", total, want)
 	}
-	_ = net.ErrClosed
+}
+
+// barrierLen reads len(outputBarrier.bs) of a netpoll connection.
+func barrierLen(c netpoll.Connection) int {
+	v := reflect.ValueOf(c).Elem().FieldByName("outputBarrier")
+	return v.Elem().Field(0).Len()
 }
