@@ -150,19 +150,10 @@ func (c *Conn) flushScheduled(iov *iovecs) {
 // and flushing set; releases mu.
 func (c *Conn) drainLocked(iov *iovecs) {
 	for {
-		if len(c.q) == 0 || c.state.Load() == stateClosed {
-			c.flushing = false
-			hangup := c.hangupDueLocked()
-			c.mu.Unlock()
-			if hangup {
-				c.hangupSocket()
-			}
+		batch := c.takeLocked()
+		if batch == nil {
 			return
 		}
-		batch := c.q
-		c.q = nil
-		c.qMsgs, c.qBytes = 0, 0
-		c.mu.Unlock()
 
 		written, err := iov.write(c.fd, batch)
 		if err != nil {
@@ -188,6 +179,26 @@ func (c *Conn) drainLocked(iov *iovecs) {
 			c.q = batch[:0] // reuse the slice: a busy connection allocates no queue
 		}
 	}
+}
+
+// takeLocked takes the whole queue for the writer, releasing mu. When there is
+// nothing to write it ends the flush instead (and closes the socket if that
+// was the last thing to do) and returns nil.
+func (c *Conn) takeLocked() []outFrame {
+	if len(c.q) == 0 || c.state.Load() == stateClosed {
+		c.flushing = false
+		hangup := c.hangupDueLocked()
+		c.mu.Unlock()
+		if hangup {
+			c.hangupSocket()
+		}
+		return nil
+	}
+	batch := c.q
+	c.q = nil
+	c.qMsgs, c.qBytes = 0, 0
+	c.mu.Unlock()
+	return batch
 }
 
 // slowFlush writes frames the kernel did not take at once. It runs on its own
@@ -216,19 +227,9 @@ func (c *Conn) slowFlush(rest []outFrame, skip int, batch []outFrame) {
 		if sentClose {
 			c.closeDone = true
 		}
-		if len(c.q) == 0 || c.state.Load() == stateClosed {
-			c.flushing = false
-			hangup := c.hangupDueLocked()
-			c.mu.Unlock()
-			if hangup {
-				c.hangupSocket()
-			}
+		if batch = c.takeLocked(); batch == nil {
 			return
 		}
-		batch = c.q
-		c.q = nil
-		c.qMsgs, c.qBytes = 0, 0
-		c.mu.Unlock()
 		rest, skip = batch, 0
 	}
 }

@@ -139,8 +139,10 @@ func (h *Hub) config() *Config { return h.cfg.Load() }
 func (h *Hub) logger() *slog.Logger { return h.config().Logger }
 
 // Configure merges the non-zero fields of cfg into the hub's configuration (a config file over code,
-// for example). Limits and Origin apply to connections made afterwards. Broker, Presence and Node are
-// fixed once the hub has started: after Start they are ignored (and logged).
+// for example). Origin, Auth and ReceiveBuffer apply to connections made afterwards. The transport's
+// settings (MaxMessageSize, timeouts, PingInterval, SendBuffer, Compression) are read once, when the hub
+// is first served (Endpoint): configure them before serving. Broker, Presence and Node are fixed once
+// the hub has started: after Start they are ignored (and logged).
 func (h *Hub) Configure(cfg Config) {
 	h.cfgMu.Lock()
 	defer h.cfgMu.Unlock()
