@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -101,4 +102,39 @@ func TestConcurrentWritersKeepPerWriterOrder(t *testing.T) {
 		}()
 	}
 	wg2.Wait()
+}
+
+func TestEnqueueManyDeliversAndReportsRefusals(t *testing.T) {
+	const n = 20
+	srvConns := make(chan *Conn, n)
+	s := &Server{Handler: HandlerFuncs{Open: func(c *Conn) { srvConns <- c }}}
+	addr := startServer(t, s)
+	var got sync.WaitGroup
+	got.Add(n - 1)
+	for i := range n {
+		d := &Dialer{Handler: HandlerFuncs{Message: func(_ *Conn, _ frame.OpCode, p []byte) {
+			if string(p) == "to all" {
+				got.Done()
+			}
+		}}}
+		if _, _, err := d.DialFrom(context.Background(), "ws://"+addr, &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cs []*Conn
+	for range n {
+		cs = append(cs, <-srvConns)
+	}
+	_ = cs[0].Close(frame.CloseNormal, "") // refuses further writes
+	var refused []*Conn
+	sent := EnqueueMany(cs, frame.NewPrepared(frame.OpText, []byte("to all")), func(c *Conn, err error) {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("refusal error %v", err)
+		}
+		refused = append(refused, c)
+	})
+	if sent != n-1 || len(refused) != 1 || refused[0] != cs[0] {
+		t.Fatalf("sent %d, refused %v", sent, refused)
+	}
+	got.Wait()
 }

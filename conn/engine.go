@@ -82,6 +82,17 @@ func (f *flusher) submit(c *Conn) {
 	f.mu.Unlock()
 }
 
+// submitMany queues every connection of cs (each already marked scheduled)
+// under one lock.
+func (f *flusher) submitMany(cs []*Conn) {
+	f.mu.Lock()
+	f.ready = append(f.ready, cs...)
+	if f.waiting > 0 {
+		f.cond.Broadcast()
+	}
+	f.mu.Unlock()
+}
+
 func (f *flusher) run() {
 	var batch []*Conn
 	var iov iovecs

@@ -66,28 +66,82 @@ func (c *Conn) Enqueue(p *frame.Prepared) error {
 // already on it, the input goroutine on its return, or a flusher.
 func (c *Conn) enqueue(f outFrame, inline bool) error {
 	c.mu.Lock()
-	if c.closeSent || c.state.Load() == stateClosed {
+	queued, err := c.offerLocked(f)
+	if !queued {
 		c.mu.Unlock()
-		return ErrClosed
+		return err
+	}
+	c.kickLocked(inline && err == nil)
+	return err
+}
+
+// offerLocked applies the queue's bounds to f and queues it, or on overflow
+// with OverflowClose queues the close frame instead. queued reports whether
+// the queue changed (someone must write it); err is ErrClosed or
+// ErrQueueFull when f was refused. mu is held throughout.
+func (c *Conn) offerLocked(f outFrame) (queued bool, err error) {
+	if c.closeSent || c.state.Load() == stateClosed {
+		return false, ErrClosed
 	}
 	// The byte bound applies once something is queued: a single message
 	// larger than the bound (but within MaxMessageSize) still goes out.
 	if f.data && (int(c.qMsgs) >= c.eng.cfg.SendQueue || (c.qMsgs > 0 && int(c.qBytes)+len(f.b) > c.eng.cfg.SendQueueBytes)) {
 		if c.eng.cfg.Overflow == OverflowDrop {
-			c.mu.Unlock()
-			return ErrQueueFull
+			return false, ErrQueueFull
 		}
 		// Unsent frames are dropped: the client must resynchronise anyway,
 		// and the close frame should not wait behind them.
 		c.dropQueuedLocked()
 		c.queueCloseLocked(frame.ClosePolicyViolation, "send buffer full", true)
-		c.kickLocked(false)
-		return ErrQueueFull
+		return true, ErrQueueFull
 	}
 	c.pushLocked(f)
-	c.kickLocked(inline)
-	return nil
+	return true, nil
 }
+
+// EnqueueMany is Enqueue of p to every connection in conns, for a fan-out:
+// the connections that need a flusher are handed over in one step rather
+// than one lock of the flusher queue per connection. failed, if not nil, is
+// called on the caller's goroutine for each connection that refused p (with
+// ErrClosed or ErrQueueFull). It returns how many accepted p.
+func EnqueueMany(conns []*Conn, p *frame.Prepared, failed func(*Conn, error)) int {
+	bp := readyPool.Get().(*[]*Conn)
+	ready := (*bp)[:0]
+	var fl *flusher
+	sent := 0
+	for _, c := range conns {
+		var err error
+		if c.dec.Client {
+			err = c.Enqueue(p) // masked: a copy per connection anyway
+		} else {
+			c.mu.Lock()
+			var queued bool
+			queued, err = c.offerLocked(outFrame{b: p.Bytes(c.deflate), data: !frame.IsControl(p.Op())})
+			if queued && !c.flushing && !c.scheduled && !c.reading {
+				c.scheduled = true
+				ready = append(ready, c)
+				fl = c.eng.flush
+			}
+			c.mu.Unlock()
+		}
+		if err != nil {
+			if failed != nil {
+				failed(c, err)
+			}
+			continue
+		}
+		sent++
+	}
+	if len(ready) > 0 {
+		fl.submitMany(ready)
+	}
+	clear(ready)
+	*bp = ready[:0]
+	readyPool.Put(bp)
+	return sent
+}
+
+var readyPool = sync.Pool{New: func() any { s := make([]*Conn, 0, 256); return &s }}
 
 func (c *Conn) pushLocked(f outFrame) {
 	c.q = append(c.q, f)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 
+	"github.com/surge-ws/ws/conn"
 	"github.com/surge-ws/ws/frame"
 )
 
@@ -85,19 +87,35 @@ func (h *Hub) deliver(p *Packet) error {
 	return nil
 }
 
-// fanout writes f to every member of set and counts once at the end.
+// fanout writes f to every member of set and counts once at the end. The
+// transport's connections are queued in one batch (conn.EnqueueMany): the
+// publisher makes no system call, and the flushers get the whole set at once.
 func (h *Hub) fanout(set *slotSet, f *frame.Prepared) {
 	var sent, dropped uint64
+	bp := connsPool.Get().(*[]*conn.Conn)
+	conns := (*bp)[:0]
 	set.each(func(c *Client) bool {
-		if enqueue(c.peer, f) == nil {
+		if tc, ok := c.peer.(*conn.Conn); ok {
+			conns = append(conns, tc)
+		} else if c.peer.WritePrepared(f) == nil {
 			sent++
 		} else {
 			dropped++
 		}
 		return true
 	})
+	if len(conns) > 0 {
+		n := conn.EnqueueMany(conns, f, nil)
+		sent += uint64(n)
+		dropped += uint64(len(conns) - n)
+	}
+	clear(conns)
+	*bp = conns[:0]
+	connsPool.Put(bp)
 	h.count(sent, dropped, f)
 }
+
+var connsPool = sync.Pool{New: func() any { s := make([]*conn.Conn, 0, 256); return &s }}
 
 func (h *Hub) count(sent, dropped uint64, f *frame.Prepared) {
 	if sent > 0 {
@@ -305,19 +323,4 @@ func (h *Hub) Stats() Stats {
 		SlowClients: h.ctr.slow.Load(),
 		Dropped:     h.ctr.dropped.Load(),
 	}
-}
-
-// queuer is a Peer that can queue a frame without writing it on the calling
-// goroutine (*conn.Conn's Enqueue). A publish queues to every subscriber and
-// lets the transport's flushers write, so the publisher makes no system call
-// and a burst to one subscriber leaves in one write.
-type queuer interface {
-	Enqueue(p *frame.Prepared) error
-}
-
-func enqueue(p Peer, f *frame.Prepared) error {
-	if q, ok := p.(queuer); ok {
-		return q.Enqueue(f)
-	}
-	return p.WritePrepared(f)
 }
