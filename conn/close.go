@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"runtime"
+
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
 	"golang.org/x/sys/unix"
@@ -96,7 +98,12 @@ func (c *Conn) hangupSocket() {
 			break
 		}
 	}
-	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+	if !c.acquireFD() {
+		return
+	}
+	err := unix.Shutdown(c.fd, unix.SHUT_WR)
+	c.releaseFD()
+	if err != nil {
 		c.closeSocket()
 		return
 	}
@@ -116,6 +123,9 @@ func (c *Conn) closeSocket() {
 // callback of the connection has returned.
 func (c *Conn) onClosed(netpoll.Connection) error {
 	c.state.Store(stateClosed)
+	for c.fdRefs.Load() != 0 {
+		runtime.Gosched() // a raw write in flight: microseconds, it never blocks
+	}
 	c.eng.wheel.Stop(&c.timer)
 	c.mu.Lock()
 	if c.closedOnce {

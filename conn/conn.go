@@ -59,6 +59,7 @@ type Conn struct {
 	// (Field order keeps the struct at 320 bytes, a malloc size class: an
 	// idle connection's memory is mostly this struct and netpoll's.)
 	mu         sync.Mutex
+	fdRefs     atomic.Int32 // goroutines inside a raw system call on fd; see acquireFD
 	q          []outFrame // waiting frames; nil while nothing was ever queued
 	qMsgs      int32
 	qBytes     int32
@@ -152,3 +153,20 @@ func newConn(eng *engine, np netpoll.Connection, client bool) *Conn {
 	_ = np.SetWriteTimeout(eng.cfg.WriteTimeout)
 	return c
 }
+
+// acquireFD admits the caller to a raw system call on c.fd, or reports false
+// once the connection is closed. netpoll closes the descriptor only after
+// our close callback (onClosed) has run — its callbacks run newest first and
+// its own, which closes fd, was added before ours — and onClosed waits until
+// no raw call is in flight. So a write never reaches a closed descriptor, or
+// worse, one the kernel has already given to another connection.
+func (c *Conn) acquireFD() bool {
+	c.fdRefs.Add(1)
+	if c.state.Load() == stateClosed {
+		c.fdRefs.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (c *Conn) releaseFD() { c.fdRefs.Add(-1) }

@@ -209,7 +209,12 @@ func (c *Conn) drainLocked(iov *iovecs) {
 			return
 		}
 
+		if !c.acquireFD() {
+			c.writeFailed(ErrClosed)
+			return
+		}
 		written, err := iov.write(c.fd, batch)
+		c.releaseFD()
 		if err != nil {
 			c.writeFailed(err)
 			return
@@ -293,7 +298,7 @@ func (c *Conn) writeFailed(err error) {
 	c.flushing = false
 	c.dropQueuedLocked()
 	c.mu.Unlock()
-	if !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) {
+	if !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) && err != ErrClosed {
 		c.eng.cfg.Logger.Debug("conn: write failed", "remote", c.RemoteAddr(), "err", err)
 	}
 	c.closeSocket()
