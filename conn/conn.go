@@ -10,6 +10,7 @@ import (
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/poller"
+	"golang.org/x/sys/unix"
 )
 
 // Connection states; see state.
@@ -60,7 +61,7 @@ type Conn struct {
 	// idle connection's memory is mostly this struct and netpoll's.)
 	mu         sync.Mutex
 	fdRefs     atomic.Int32 // goroutines inside a raw system call on fd; see acquireFD
-	q          []outFrame // waiting frames; nil while nothing was ever queued
+	q          []outFrame   // waiting frames; nil while nothing was ever queued
 	qMsgs      int32
 	qBytes     int32
 	closeCode  frame.CloseCode // what OnClose reports: the peer's close, else ours
@@ -106,10 +107,32 @@ func (c *Conn) Value() any { return c.value.Load() }
 func (c *Conn) SetValue(v any) { c.value.Store(v) }
 
 // RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.np.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr {
+	if a := c.np.RemoteAddr(); a != nil {
+		return a
+	}
+	return c.sockName(unix.Getpeername) // a connection taken over from net/http
+}
 
 // LocalAddr returns our end's address.
-func (c *Conn) LocalAddr() net.Addr { return c.np.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr {
+	if a := c.np.LocalAddr(); a != nil {
+		return a
+	}
+	return c.sockName(unix.Getsockname)
+}
+
+func (c *Conn) sockName(f func(int) (unix.Sockaddr, error)) net.Addr {
+	if !c.acquireFD() {
+		return nil
+	}
+	defer c.releaseFD()
+	sa, err := f(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockAddr(sa)
+}
 
 // Compressed reports whether permessage-deflate was negotiated.
 func (c *Conn) Compressed() bool { return c.deflate }

@@ -14,6 +14,13 @@
 // drains. Every deadline (handshake, read, ping, pong, close) lives on one
 // timing wheel per process.
 //
+// # Embedding
+//
+// Serve a listener from Listen, or mount the Server in any net/http router:
+// it is an http.Handler whose upgrades leave net/http for the event loop
+// (ServeHTTP). Route picks an Endpoint per request (several services on one
+// port); Fallback answers plain GET requests on Serve's port.
+//
 // # Concurrency
 //
 // Handler callbacks for one connection run one at a time, in order; see

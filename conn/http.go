@@ -13,7 +13,11 @@ import (
 // HTTPRequest returns the upgrade request as an *http.Request (no body) for
 // code written against net/http: authenticators, cookie readers, routers.
 func (r *Request) HTTPRequest() *http.Request {
-	return httpRequest(r.Request, r.RemoteAddr.String())
+	remote := ""
+	if r.RemoteAddr != nil {
+		remote = r.RemoteAddr.String()
+	}
+	return httpRequest(r.Request, remote)
 }
 
 func httpRequest(fr *frame.Request, remote string) *http.Request {

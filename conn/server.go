@@ -246,7 +246,7 @@ func (c *Conn) serverHandshake(data []byte) int {
 		}
 	}
 	if hook != nil {
-		value, rej = c.callUpgrade(hook, r)
+		value, rej = callUpgrade(c.eng, hook, r)
 	}
 	if rej != nil {
 		status := rej.Status
@@ -282,10 +282,10 @@ func (c *Conn) open() {
 	c.safeCall(func() { c.eng.handler.OnOpen(c) })
 }
 
-func (c *Conn) callUpgrade(hook func(*Request) (any, *Reject), r *Request) (v any, rej *Reject) {
+func callUpgrade(eng *engine, hook func(*Request) (any, *Reject), r *Request) (v any, rej *Reject) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.eng.cfg.Logger.Error("conn: upgrade hook panic", "remote", r.RemoteAddr, "panic", fmt.Sprint(p))
+			eng.cfg.Logger.Error("conn: upgrade hook panic", "remote", r.RemoteAddr, "panic", fmt.Sprint(p))
 			v, rej = nil, &Reject{Status: http.StatusInternalServerError, Body: "internal error"}
 		}
 	}()

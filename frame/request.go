@@ -259,3 +259,25 @@ func parseProtocols(values []string) ([]string, bool) {
 	}
 	return out, true
 }
+
+// RequestFromHTTP checks an upgrade request that net/http (or another HTTP
+// server) has already parsed, with the same rules as ParseRequest, and
+// returns it as a Request. method, uri, proto and host are the request line
+// and Host; header holds the other fields (canonical keys, as net/http keeps
+// them). The error is a *HandshakeError.
+func RequestFromHTTP(method, uri, proto, host string, header http.Header) (*Request, error) {
+	if method != http.MethodGet {
+		return nil, &HandshakeError{Status: http.StatusMethodNotAllowed, Reason: "method is not GET", Header: http.Header{"Allow": {"GET"}}}
+	}
+	h := header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h["Host"] = []string{host}
+	req := &Request{Method: method, URI: uri, Proto: proto, Header: h}
+	req.Path, req.RawQuery = splitTarget(uri)
+	if herr := req.check(); herr != nil {
+		return nil, herr
+	}
+	return req, nil
+}

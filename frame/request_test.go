@@ -297,3 +297,40 @@ func TestParseRequestReturnsPlainHTTP(t *testing.T) {
 		t.Fatalf("malformed request line returned %+v, %d", req, n)
 	}
 }
+
+func TestRequestFromHTTP(t *testing.T) {
+	h := http.Header{
+		"Upgrade":               {"websocket"},
+		"Connection":            {"keep-alive, Upgrade"},
+		"Sec-Websocket-Key":     {"dGhlIHNhbXBsZSBub25jZQ=="},
+		"Sec-Websocket-Version": {"13"},
+		"Origin":                {"http://example.com"},
+	}
+	req, err := RequestFromHTTP("GET", "/ws?room=1", "HTTP/1.1", "example.com", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Path != "/ws" || req.RawQuery != "room=1" || req.Host != "example.com" || req.Origin != "http://example.com" || req.Key != "dGhlIHNhbXBsZSBub25jZQ==" {
+		t.Fatalf("got %+v", req)
+	}
+	if h.Get("Host") != "" {
+		t.Fatal("the caller's header was modified")
+	}
+	for name, tc := range map[string]struct {
+		method string
+		drop   string
+		status int
+	}{
+		"post":       {"POST", "", 405},
+		"no upgrade": {"GET", "Upgrade", 426},
+		"no key":     {"GET", "Sec-Websocket-Key", 400},
+	} {
+		hh := h.Clone()
+		delete(hh, tc.drop)
+		_, err := RequestFromHTTP(tc.method, "/ws", "HTTP/1.1", "example.com", hh)
+		var he *HandshakeError
+		if !errors.As(err, &he) || he.Status != tc.status {
+			t.Errorf("%s: %v, want %d", name, err, tc.status)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +262,38 @@ func TestServeStopCloses1001(t *testing.T) {
 	}
 	if code, why := w.closed(); code != frame.CloseGoingAway || why != "server shutdown" {
 		t.Fatalf("closed with %v %q", code, why)
+	}
+}
+
+// The hub inside any net/http router: the Mux's conn.Server is an
+// http.Handler that takes upgraded connections onto the event loop.
+func TestServeInNetHTTPRouter(t *testing.T) {
+	h := New("default", Config{})
+	m := NewMux()
+	m.Mount("/ws", h)
+	router := http.NewServeMux()
+	srv := m.Server(nil)
+	router.Handle("/ws", srv)
+	hs := httptest.NewServer(router)
+	defer hs.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = h.Stop(ctx)
+		_ = srv.Shutdown(ctx)
+	}()
+	w, err := dialHub(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.send(`{"id":"1","event":"subscribe","channel":"room"}`)
+	if r := w.next(); r["id"] != "1" || r["ok"] != true {
+		t.Fatalf("subscribe reply %v", r)
+	}
+	if err := h.Publish("room", "news", map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if m := w.next(); m["event"] != "news" || m["channel"] != "room" {
+		t.Fatalf("push %v", m)
 	}
 }
