@@ -8,7 +8,8 @@
 //
 // Every name here is an alias of, or forwards to, package github.com/surge-ws/ws/hub, which documents
 // the behaviour and the concurrency contracts; this package holds no logic of its own. Serve a hub
-// with hub.Mux (several hubs on one port, by path) or hub.Endpoint on a conn.Server. The runa
+// with hub.Mux (several hubs on one port, by path; its Server is also an http.Handler for any net/http
+// router) or hub.Endpoint on a conn.Server. The runa
 // framework glue (Provider, Mount, the ws:* commands) and the Redis Broker and Presence are not
 // written yet.
 package ws
