@@ -40,6 +40,9 @@ func marshalData(v any) (json.RawMessage, error) {
 	case string:
 		return appendString(nil, d), nil
 	default:
+		if b, ok := appendValue(nil, v, 0); ok {
+			return b, nil
+		}
 		return json.Marshal(v)
 	}
 }
