@@ -6,6 +6,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -462,10 +463,21 @@ func TestPublishAllocsIndependentOfSubscribers(t *testing.T) {
 	subscribeN(t, h, "one", 1)
 	subscribeN(t, h, "many", 10000)
 	data := json.RawMessage(`{"text":"hello"}`)
-	one := testing.AllocsPerRun(200, func() { _ = h.Publish("one", "e", data) })
-	many := testing.AllocsPerRun(20, func() { _ = h.Publish("many", "e", data) })
+	// AllocsPerRun counts every allocation of the process, so goroutines left
+	// by other tests can only add to a figure: the least of a few tries is
+	// the publish's own.
+	one := minAllocs(5, 200, func() { _ = h.Publish("one", "e", data) })
+	many := minAllocs(5, 20, func() { _ = h.Publish("many", "e", data) })
 	t.Logf("allocs per publish: 1 subscriber %.1f, 10,000 subscribers %.1f", one, many)
 	if many > one {
 		t.Fatalf("allocations grow with subscribers: %.1f for 1, %.1f for 10,000", one, many)
 	}
+}
+
+func minAllocs(tries, runs int, f func()) float64 {
+	least := math.Inf(1)
+	for range tries {
+		least = min(least, testing.AllocsPerRun(runs, f))
+	}
+	return least
 }

@@ -8,21 +8,24 @@ import (
 // workerPool runs client mailboxes on goroutines that outlive one batch of
 // work. A goroutine per message would pay for its creation and, worse, for
 // growing its stack through the handler's call chain every time; a pooled
-// worker keeps its grown stack. Idle workers wait up to workerIdle for more
-// work and then exit, so an idle hub holds no goroutine.
+// worker keeps its grown stack. Workers idle for workerIdle exit (a reaper
+// goroutine, alive only while workers are idle, sends them home), so an idle
+// hub holds no goroutine.
 type workerPool struct {
-	mu   sync.Mutex
-	idle []*worker
+	mu      sync.Mutex
+	idle    []*worker // most recently idle last
+	reaping bool
 }
 
 type worker struct {
-	jobs chan func()
+	jobs      chan func() // nil job: exit
+	idleSince time.Time
 }
 
 // A busy hub keeps up to maxIdleWorker goroutines warm between messages
 // (fewer made a hub with thousands of active clients keep creating workers
 // and regrowing their stacks: +3 us of user CPU per echo round trip in the
-// load generator); each exits after workerIdle without work.
+// load generator).
 const (
 	workerIdle    = time.Second
 	maxIdleWorker = 4096
@@ -45,46 +48,51 @@ func (p *workerPool) run(f func()) {
 }
 
 func (w *worker) loop(p *workerPool, f func()) {
-	var idle *time.Timer
-	for {
+	for f != nil {
 		f()
-		f = nil
 		p.mu.Lock()
 		if len(p.idle) >= maxIdleWorker {
 			p.mu.Unlock()
 			return
 		}
+		w.idleSince = time.Now()
 		p.idle = append(p.idle, w)
+		if !p.reaping {
+			p.reaping = true
+			go p.reap()
+		}
 		p.mu.Unlock()
-		if idle == nil {
-			idle = time.NewTimer(workerIdle)
-		} else {
-			idle.Reset(workerIdle)
-		}
-		select {
-		case f = <-w.jobs:
-			idle.Stop()
-		case <-idle.C:
-			if p.remove(w) {
-				return
-			}
-			f = <-w.jobs // run took w off the list just now: its job is on the way
-		}
+		f = <-w.jobs
 	}
 }
 
-// remove takes w off the idle list; false means run already took it.
-func (p *workerPool) remove(w *worker) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, x := range p.idle {
-		if x == w {
-			last := len(p.idle) - 1
-			p.idle[i] = p.idle[last]
-			p.idle[last] = nil
-			p.idle = p.idle[:last]
-			return true
+// reap sends home the workers idle for workerIdle, and exits when none is
+// idle any more.
+func (p *workerPool) reap() {
+	var victims []*worker
+	for {
+		time.Sleep(workerIdle / 2)
+		p.mu.Lock()
+		cutoff := time.Now().Add(-workerIdle)
+		n := 0
+		for n < len(p.idle) && p.idle[n].idleSince.Before(cutoff) {
+			n++ // the oldest idle workers are at the front
+		}
+		victims = append(victims[:0], p.idle[:n]...)
+		rest := copy(p.idle, p.idle[n:])
+		clear(p.idle[rest:])
+		p.idle = p.idle[:rest]
+		done := len(p.idle) == 0
+		if done {
+			p.reaping = false
+		}
+		p.mu.Unlock()
+		for i, w := range victims {
+			w.jobs <- nil
+			victims[i] = nil
+		}
+		if done {
+			return
 		}
 	}
-	return false
 }
