@@ -64,6 +64,13 @@ type Config struct {
 	// Subprotocols lists the server's subprotocols in order of preference
 	// (servers), or the ones to offer (clients).
 	Subprotocols []string
+	// NonBlocking promises that OnOpen and OnMessage never block (they hand
+	// slow work to other goroutines, as the hub does): the input of an open
+	// connection is then parsed and dispatched on netpoll's poller goroutine
+	// itself, saving a goroutine hand-off per burst of input. A blocking
+	// callback would stall every connection of that poller. The handshake
+	// (and the Upgrade hook) always runs on a pooled goroutine.
+	NonBlocking bool
 	// Logger receives handler panics and unexpected I/O errors. Default slog.Default().
 	Logger *slog.Logger
 }

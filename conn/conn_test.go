@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,5 +436,40 @@ func TestWriteTimeoutDropsStalledPeer(t *testing.T) {
 	// waitClosed allows 5 s; the default WriteTimeout alone would be 5 s.
 	if got := rec.waitClosed(t); !strings.HasPrefix(got, "1006") {
 		t.Fatalf("OnClose %q, want 1006 (dropped)", got)
+	}
+}
+
+// With NonBlocking, an open connection's input is handled on netpoll's
+// poller goroutine itself; the handshake (Upgrade hook) still is not.
+func TestNonBlockingRunsOnThePoller(t *testing.T) {
+	onPoller := func() bool {
+		buf := make([]byte, 64<<10)
+		return strings.Contains(string(buf[:runtime.Stack(buf, false)]), "netpoll.(*defaultPoll).Wait")
+	}
+	var hookOnPoller, msgOnPoller atomic.Bool
+	msgs := make(chan struct{}, 1)
+	s := &Server{
+		Config:  Config{NonBlocking: true},
+		Upgrade: func(*Request) (any, *Reject) { hookOnPoller.Store(onPoller()); return nil, nil },
+		Handler: HandlerFuncs{Message: func(c *Conn, op frame.OpCode, p []byte) {
+			msgOnPoller.Store(onPoller())
+			_ = c.Write(op, p)
+			msgs <- struct{}{}
+		}},
+	}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	time.Sleep(10 * time.Millisecond) // the 101's batch ends before the next input
+	rc.send(true, frame.OpText, []byte("hi"))
+	<-msgs
+	if f := rc.mustNext(); string(f.Payload) != "hi" {
+		t.Fatalf("echo %q", f.Payload)
+	}
+	if hookOnPoller.Load() {
+		t.Fatal("the Upgrade hook ran on the poller goroutine")
+	}
+	if !msgOnPoller.Load() {
+		t.Fatal("OnMessage of a NonBlocking server did not run on the poller goroutine")
 	}
 }

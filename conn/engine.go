@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"time"
@@ -31,7 +32,7 @@ var (
 const wheelTick = 100 * time.Millisecond
 
 func newEngine(cfg Config, h Handler, client bool) (*engine, error) {
-	if err := poller.Setup(poller.Options{}); err != nil {
+	if err := poller.Setup(poller.Options{Runner: runTask}); err != nil {
 		return nil, err
 	}
 	sharedOnce.Do(func() {
@@ -119,4 +120,17 @@ func (f *flusher) run() {
 			c.flushScheduled(&iov)
 		}
 	}
+}
+
+// runTask is netpoll's runner for input callbacks. An open connection whose
+// callbacks promise not to block (Config.NonBlocking) is served right on the
+// poller goroutine: no hand-off to a pooled goroutine per burst of input.
+// Everything else — handshakes, whose Upgrade hook may block, dialed
+// connections, ordinary handlers — goes to the pool.
+func runTask(ctx context.Context, f func()) {
+	if lc, ok := ctx.(*loopCtx); ok && lc.c.eng.cfg.NonBlocking && lc.c.state.Load() == stateOpen {
+		f()
+		return
+	}
+	poller.DefaultRunner(ctx, f)
 }

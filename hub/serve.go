@@ -48,7 +48,10 @@ func (h *Hub) Endpoint() *conn.Endpoint {
 				PongTimeout:    t.PongTimeout,
 				SendQueue:      t.SendBuffer,
 				Compression:    cfg.Compression,
-				Logger:         cfg.Logger,
+				// Handlers run on mailbox workers unless InlineHandlers: then the
+				// transport callbacks never block.
+				NonBlocking: !cfg.InlineHandlers,
+				Logger:      cfg.Logger,
 			},
 		}
 	})

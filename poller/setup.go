@@ -1,10 +1,12 @@
 package poller
 
 import (
+	"context"
 	"io"
 	"runtime"
 	"sync"
 
+	"github.com/bytedance/gopkg/util/gopool"
 	"github.com/cloudwego/netpoll"
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +24,13 @@ type Options struct {
 	// Log receives netpoll's own log lines. Default: discarded, because netpoll
 	// logs expected events (peer resets) that callers see as errors anyway.
 	Log io.Writer
+	// Runner runs netpoll's input callbacks; it may run f on the calling
+	// (poller) goroutine when f cannot block. Default DefaultRunner.
+	Runner func(ctx context.Context, f func())
 }
+
+// DefaultRunner runs f on a pooled goroutine, as netpoll does by default.
+func DefaultRunner(ctx context.Context, f func()) { gopool.CtxGo(ctx, f) }
 
 var (
 	setupOnce sync.Once
@@ -57,6 +65,7 @@ func Setup(o Options) error {
 			PollerNum:    o.Pollers,
 			BufferSize:   o.BufferSize,
 			LoggerOutput: o.Log,
+			Runner:       o.Runner,
 		})
 	})
 	return setupErr
