@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"reflect"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -82,18 +80,12 @@ const browserPage = `<!doctype html>
 var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 type browserResult struct {
-	Extensions string `json:"extensions"`
-	Messages   []struct {
-		Binary bool   `json:"binary"`
-		Text   string `json:"text"`
-		Hex    string `json:"hex"`
-	} `json:"messages"`
+	echoReport
 	Close *struct {
 		Code     int    `json:"code"`
 		Reason   string `json:"reason"`
 		WasClean bool   `json:"wasClean"`
 	} `json:"close"`
-	Errors []string `json:"errors"`
 }
 
 // servePage serves browserPage, /wait and /done on 127.0.0.1:0.
@@ -185,31 +177,11 @@ func TestChromium(t *testing.T) {
 				t.Fatalf("#result is not the page's JSON (%v): %q", err, text)
 			}
 
-			if len(res.Errors) > 0 {
-				t.Fatalf("page errors: %v", res.Errors)
-			}
-			if got := strings.Contains(res.Extensions, "permessage-deflate"); got != compress {
-				t.Fatalf("extensions %q, want permessage-deflate: %v", res.Extensions, compress)
-			}
-			if got := srv.wasCompressed(); len(got) != 1 || got[0] != compress {
-				t.Fatalf("server side Compressed() = %v, want [%v]", got, compress)
-			}
-			type msg struct {
-				Binary    bool
-				Text, Hex string
-			}
-			var got []msg
-			for _, m := range res.Messages {
-				got = append(got, msg{m.Binary, m.Text, m.Hex})
-			}
-			want := []msg{
+			res.check(t, srv, compress, []echoMsg{
 				{false, "hello-browser", ""},
 				{true, "", "000102feff"},
 				{false, string(compressible(5000)), ""},
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("echoes:\n got %+v\nwant %+v", got, want)
-			}
+			})
 			if res.Close == nil || res.Close.Code != 4002 || !res.Close.WasClean {
 				t.Fatalf("browser saw close %+v, want a clean close with the server's echo of 4002", res.Close)
 			}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,4 +249,45 @@ func compressible(n int) []byte {
 		fmt.Fprintf(&b, "message %d of a compressible stream; ", i%10)
 	}
 	return b.Bytes()[:n]
+}
+
+// echoReport is what a foreign client (node/client.js, the browser page)
+// reports back: the extensions it negotiated, the echoes it got and its
+// errors.
+type echoReport struct {
+	Extensions string `json:"extensions"`
+	Messages   []struct {
+		Binary bool   `json:"binary"`
+		Text   string `json:"text"`
+		Hex    string `json:"hex"`
+	} `json:"messages"`
+	Errors []string `json:"errors"`
+}
+
+// echoMsg is one expected echo: text, or binary as hex.
+type echoMsg struct {
+	Binary    bool
+	Text, Hex string
+}
+
+// check fails t unless the client saw no error, negotiated permessage-deflate
+// exactly when compress is set (and the server agrees), and got want.
+func (r *echoReport) check(t *testing.T, srv *echoServer, compress bool, want []echoMsg) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("client errors: %v", r.Errors)
+	}
+	if got := strings.Contains(r.Extensions, "permessage-deflate"); got != compress {
+		t.Fatalf("extensions %q, want permessage-deflate: %v", r.Extensions, compress)
+	}
+	if got := srv.wasCompressed(); len(got) != 1 || got[0] != compress {
+		t.Fatalf("server side Compressed() = %v, want [%v]", got, compress)
+	}
+	var got []echoMsg
+	for _, m := range r.Messages {
+		got = append(got, echoMsg{m.Binary, m.Text, m.Hex})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("echoes:\n got %+v\nwant %+v", got, want)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,18 +17,12 @@ import (
 
 // nodeSummary is what node/client.js prints.
 type nodeSummary struct {
-	Extensions string `json:"extensions"`
-	Messages   []struct {
-		Binary bool   `json:"binary"`
-		Text   string `json:"text"`
-		Hex    string `json:"hex"`
-	} `json:"messages"`
+	echoReport
 	Pongs []string `json:"pongs"`
 	Close *struct {
 		Code   int    `json:"code"`
 		Reason string `json:"reason"`
 	} `json:"close"`
-	Errors []string `json:"errors"`
 }
 
 var npmOnce sync.Once
@@ -88,32 +81,12 @@ func TestNodeWS(t *testing.T) {
 				t.Fatalf("node client output: %v\n%s", err, stdout.String())
 			}
 
-			if len(s.Errors) > 0 {
-				t.Fatalf("node client errors: %v", s.Errors)
-			}
-			if got := strings.Contains(s.Extensions, "permessage-deflate"); got != deflate {
-				t.Fatalf("extensions %q, want permessage-deflate: %v", s.Extensions, deflate)
-			}
-			if got := srv.wasCompressed(); len(got) != 1 || got[0] != deflate {
-				t.Fatalf("server side Compressed() = %v, want [%v]", got, deflate)
-			}
-			type msg struct {
-				Binary    bool
-				Text, Hex string
-			}
-			var got []msg
-			for _, m := range s.Messages {
-				got = append(got, msg{m.Binary, m.Text, m.Hex})
-			}
-			want := []msg{
+			s.check(t, srv, deflate, []echoMsg{
 				{false, "hello-node", ""},
 				{true, "", "000102feff"},
 				{false, "frag-1|frag-2|frag-3", ""}, // three fragments, one echo
 				{false, string(compressible(5000)), ""},
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("echoes:\n got %+v\nwant %+v", got, want)
-			}
+			})
 			if !reflect.DeepEqual(s.Pongs, []string{"node-ping"}) {
 				t.Fatalf("pongs %q, want [node-ping]", s.Pongs)
 			}
