@@ -1,7 +1,5 @@
 package frame
 
-import "encoding/binary"
-
 // Decoder reads the frames of one connection's incoming byte stream and
 // enforces RFC 6455's framing rules, including those that span frames
 // (fragmentation, UTF-8 of text messages, message size). It does not
@@ -85,25 +83,8 @@ func (d *Decoder) Next(b []byte) (f Frame, n int, err error) {
 		return f, 0, err
 	}
 
-	n = 2
-	h.Length = int64(len7)
-	switch len7 {
-	case 126:
-		if len(b) < 4 {
-			return f, 0, nil
-		}
-		h.Length = int64(binary.BigEndian.Uint16(b[2:]))
-		n = 4
-	case 127:
-		if len(b) < 10 {
-			return f, 0, nil
-		}
-		u := binary.BigEndian.Uint64(b[2:])
-		if u>>63 != 0 {
-			return f, 0, protocolError(CloseProtocolError, "64-bit payload length has its most significant bit set")
-		}
-		h.Length = int64(u)
-		n = 10
+	if h.Length, n, err = parseLength(b); n == 0 {
+		return f, 0, err
 	}
 	if d.MaxMessageSize > 0 && !IsControl(h.Op) {
 		var before int64

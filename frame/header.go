@@ -37,26 +37,8 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 	h.Rsv = (b0 >> 4) & 0x7
 	h.Op = OpCode(b0 & 0xf)
 	h.Masked = b1&0x80 != 0
-	n = 2
-	switch l := b1 & 0x7f; l {
-	case 126:
-		if len(b) < 4 {
-			return h, 0, nil
-		}
-		h.Length = int64(binary.BigEndian.Uint16(b[2:]))
-		n = 4
-	case 127:
-		if len(b) < 10 {
-			return h, 0, nil
-		}
-		u := binary.BigEndian.Uint64(b[2:])
-		if u>>63 != 0 {
-			return h, 0, protocolError(CloseProtocolError, "64-bit payload length has its most significant bit set")
-		}
-		h.Length = int64(u)
-		n = 10
-	default:
-		h.Length = int64(l)
+	if h.Length, n, err = parseLength(b); n == 0 {
+		return h, 0, err
 	}
 	if h.Masked {
 		if len(b) < n+4 {
@@ -66,6 +48,30 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 		n += 4
 	}
 	return h, n, nil
+}
+
+// parseLength reads the payload length of the header at the start of b
+// (len(b) >= 2) and returns it with the header bytes it took: 2, 4 or 10.
+// n == 0 with a nil error means the extended length has not arrived yet.
+func parseLength(b []byte) (length int64, n int, err error) {
+	switch l := b[1] & 0x7f; l {
+	case 126:
+		if len(b) < 4 {
+			return 0, 0, nil
+		}
+		return int64(binary.BigEndian.Uint16(b[2:])), 4, nil
+	case 127:
+		if len(b) < 10 {
+			return 0, 0, nil
+		}
+		u := binary.BigEndian.Uint64(b[2:])
+		if u>>63 != 0 {
+			return 0, 0, protocolError(CloseProtocolError, "64-bit payload length has its most significant bit set")
+		}
+		return int64(u), 10, nil
+	default:
+		return int64(l), 2, nil
+	}
 }
 
 // HeaderLen is the size of the header of a frame with that payload length.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"sync"
 )
@@ -174,7 +175,7 @@ func (c *Client) runInline(payload []byte) bool {
 // handled the message.
 func (h *Hub) runBuiltinInline(c *Client, payload []byte) bool {
 	r := h.routes.Load()
-	if len(r.fast) == 0 {
+	if len(r.fast) == 0 || !mayBeBuiltin(payload) {
 		return false
 	}
 	data := append([]byte(nil), payload...)
@@ -208,4 +209,13 @@ func (c *Client) inline(f func()) bool {
 	}
 	b.mu.Unlock()
 	return true
+}
+
+// mayBeBuiltin is a cheap filter before decoding: a message whose bytes do
+// not contain the name of a built-in event cannot be one, and an
+// application event should not pay for a second decode and copy.
+func mayBeBuiltin(payload []byte) bool {
+	return bytes.Contains(payload, []byte(`"subscribe"`)) ||
+		bytes.Contains(payload, []byte(`"unsubscribe"`)) ||
+		bytes.Contains(payload, []byte(`"ping"`))
 }

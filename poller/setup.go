@@ -35,7 +35,6 @@ func DefaultRunner(ctx context.Context, f func()) { gopool.CtxGo(ctx, f) }
 var (
 	setupOnce sync.Once
 	setupErr  error
-	setupOpts Options
 )
 
 // Setup configures netpoll and raises RLIMIT_NOFILE to its hard limit. It must
@@ -52,7 +51,6 @@ func Setup(o Options) error {
 		if o.Log == nil {
 			o.Log = io.Discard
 		}
-		setupOpts = o
 		if _, err := RaiseFileLimit(); err != nil {
 			setupErr = err
 			return
