@@ -116,6 +116,12 @@ func (c *Conn) frames(data []byte) int {
 			return used + len(data)
 		}
 		if n == 0 {
+			// An incomplete frame: a text message that is already not UTF-8
+			// fails now, not when the rest of the frame has come.
+			if err := c.dec.Partial(data); err != nil {
+				c.protocolFailure(err)
+				return used + len(data)
+			}
 			return used
 		}
 		data = data[n:]

@@ -31,6 +31,7 @@ type Decoder struct {
 	compressed bool   // the current message is compressed
 	size       int64  // payload bytes of the open message so far
 	text       UTF8   // UTF-8 state of the current uncompressed text message
+	checked    int    // payload bytes of the incomplete frame ahead that Partial unmasked and checked
 }
 
 // Frame is one decoded frame.
@@ -51,7 +52,8 @@ type Frame struct {
 // Next decodes the frame at the start of b.
 //
 // n == 0 && err == nil: b does not hold the whole frame yet; b is unmodified
-// and the decoder's state unchanged, so call again with more bytes. A header
+// (but for what Partial did) and the decoder's state unchanged, so call again
+// with more bytes, starting at the same frame. A header
 // that breaks a rule fails as soon as the bytes that show it have arrived
 // (two bytes for most rules, the extended length for the size limit), without
 // waiting for the payload.
@@ -108,8 +110,10 @@ func (d *Decoder) Next(b []byte) (f Frame, n int, err error) {
 
 	p := b[n : n+int(h.Length)]
 	n += len(p)
+	pre := d.checked // Partial already unmasked and checked p[:pre]
+	d.checked = 0
 	if h.Masked {
-		Mask(p, h.Mask, 0)
+		Mask(p[pre:], h.Mask, pre)
 	}
 	f = Frame{Header: h, Payload: p}
 	if IsControl(h.Op) {
@@ -124,17 +128,70 @@ func (d *Decoder) Next(b []byte) (f Frame, n int, err error) {
 		d.op = h.Op
 		d.compressed = h.Rsv&RSV1 != 0
 		d.size = 0
-		d.text.Reset()
+		if pre == 0 {
+			d.text.Reset()
+		}
 	}
 	d.size += h.Length
 	d.open = !h.Fin
 	f.Compressed = d.compressed
 	if d.op == OpText && !d.compressed {
-		if !d.text.Feed(p) || (h.Fin && !d.text.Complete()) {
+		if !d.text.Feed(p[pre:]) || (h.Fin && !d.text.Complete()) {
 			return Frame{}, 0, protocolError(CloseInvalidPayload, "text message is not UTF-8")
 		}
 	}
 	return f, n, nil
+}
+
+// Partial checks the part of an incomplete text frame that has arrived, so
+// that a text message fails with 1007 as soon as its bytes cannot be UTF-8
+// (RFC 6455 section 8.1: "fail fast"), not only when the frame completes. b
+// starts at the frame Next just declined (n == 0) and holds what has arrived
+// of it; the payload bytes not seen before are unmasked in place and fed to
+// the message's UTF-8 state, which Next then continues from. Keep b's bytes
+// as they are for the following Next: they are unmasked now.
+//
+// Other frames (binary, control, compressed text) and a frame whose header is
+// not complete yet are left alone. Partial does not allocate unless it fails.
+func (d *Decoder) Partial(b []byte) error {
+	if len(b) < 2 {
+		return nil
+	}
+	op, rsv := OpCode(b[0]&0xf), (b[0]>>4)&7
+	text := op == OpText && rsv&RSV1 == 0 ||
+		op == OpContinuation && d.open && d.op == OpText && !d.compressed
+	if !text {
+		return nil
+	}
+	length, n, _ := parseLength(b)
+	if n == 0 {
+		return nil
+	}
+	masked := b[1]&0x80 != 0
+	var key [4]byte
+	if masked {
+		if len(b) < n+4 {
+			return nil
+		}
+		key = [4]byte(b[n : n+4])
+		n += 4
+	}
+	avail := int(min(int64(len(b)-n), length))
+	if avail <= d.checked {
+		return nil
+	}
+	if d.checked == 0 && op == OpText {
+		d.text.Reset() // a new message starts with this frame
+	}
+	p := b[n+d.checked : n+avail]
+	if masked {
+		Mask(p, key, d.checked)
+	}
+	d.checked = avail
+	if !d.text.Feed(p) {
+		return protocolError(CloseInvalidPayload, "text message is not UTF-8")
+	}
+	return nil
 }
 
 // checkBits applies the rules that the first two bytes of a frame decide.
@@ -180,6 +237,6 @@ func (d *Decoder) InMessage() bool { return d.open }
 
 // Reset forgets any open message, keeping the configuration fields.
 func (d *Decoder) Reset() {
-	d.op, d.open, d.compressed, d.size = 0, false, false, 0
+	d.op, d.open, d.compressed, d.size, d.checked = 0, false, false, 0, 0
 	d.text.Reset()
 }

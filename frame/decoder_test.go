@@ -62,6 +62,10 @@ func decodeChunks(d *Decoder, b []byte, sizes ...int) (out []decoded, err error,
 				return out, err, len(buf)
 			}
 			if n == 0 {
+				// As the transport does: check what has come of the frame.
+				if err := d.Partial(buf); err != nil {
+					return out, err, len(buf)
+				}
 				break
 			}
 			out = append(out, decoded{f.Header, string(f.Payload), f.Compressed})
@@ -286,6 +290,88 @@ func TestDecoderChunkedErrors(t *testing.T) {
 		got, err, _ := decodeChunks(&d, bytes.Clone(b), i, len(b))
 		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(err, wantErr) {
 			t.Fatalf("split %d: %v %v", i, got, err)
+		}
+	}
+}
+
+// TestDecoderPartialFailsFast checks RFC 6455's fail-fast rule inside one
+// frame: once the bytes that arrived of a text frame cannot be UTF-8, Partial
+// fails with 1007 without waiting for the rest (Autobahn 6.4.3 and 6.4.4).
+func TestDecoderPartialFailsFast(t *testing.T) {
+	// bad would be over U+10FFFF: its lead byte may still start a code point,
+	// its second byte cannot follow it.
+	const valid, bad = "κόσμε", "\xf4\x90\x80\x80"
+	cases := []struct {
+		name   string
+		frames []fr
+	}{
+		{"one frame", []fr{{fin: true, op: OpText, payload: valid + bad + "edited"}}},
+		{"continuation", []fr{{op: OpText, payload: valid}, {fin: true, op: OpContinuation, payload: "ab" + bad + "edited"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := stream(tc.frames...)
+			last := tc.frames[len(tc.frames)-1].bytes()
+			head := len(b) - len(last)
+			hdr := len(last) - len(tc.frames[len(tc.frames)-1].payload)
+			badAt := head + hdr + strings.Index(tc.frames[len(tc.frames)-1].payload, bad)
+			var d Decoder
+			buf := bytes.Clone(b[:badAt])
+			var got int
+			for {
+				_, n, err := d.Next(buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				got++
+				buf = buf[n:]
+			}
+			if got != len(tc.frames)-1 {
+				t.Fatalf("%d whole frames before the cut, want %d", got, len(tc.frames)-1)
+			}
+			if err := d.Partial(buf); err != nil {
+				t.Fatalf("valid prefix: %v", err)
+			}
+			buf = append(buf, b[badAt:badAt+1]...) // the lead byte: still fine
+			if _, n, err := d.Next(buf); n != 0 || err != nil {
+				t.Fatalf("Next on an incomplete frame: n=%d err=%v", n, err)
+			}
+			if err := d.Partial(buf); err != nil {
+				t.Fatalf("after the lead byte: %v", err)
+			}
+			buf = append(buf, b[badAt+1:badAt+2]...) // the first byte that cannot be UTF-8
+			if _, n, err := d.Next(buf); n != 0 || err != nil {
+				t.Fatalf("Next on an incomplete frame: n=%d err=%v", n, err)
+			}
+			if err := d.Partial(buf); CloseCodeOf(err) != CloseInvalidPayload {
+				t.Fatalf("Partial after the bad byte: %v, want 1007", err)
+			}
+		})
+	}
+}
+
+// TestDecoderPartialThenNext checks that a frame Partial has partly unmasked
+// comes out of Next whole and right.
+func TestDecoderPartialThenNext(t *testing.T) {
+	payload := strings.Repeat("héllo, wörld ", 20)
+	b := fr{fin: true, op: OpText, payload: payload}.bytes()
+	for _, cuts := range [][]int{{3}, {8, 9}, {10, 50, 51, 200}} {
+		var d Decoder
+		buf := bytes.Clone(b)
+		for _, c := range cuts {
+			if _, n, err := d.Next(buf[:c]); n != 0 || err != nil {
+				t.Fatalf("cut %d: n=%d err=%v", c, n, err)
+			}
+			if err := d.Partial(buf[:c]); err != nil {
+				t.Fatalf("cut %d: %v", c, err)
+			}
+		}
+		f, n, err := d.Next(buf)
+		if err != nil || n != len(b) || string(f.Payload) != payload {
+			t.Fatalf("cuts %v: n=%d err=%v payload %q", cuts, n, err, f.Payload)
 		}
 	}
 }
