@@ -4,56 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/internal/leakcheck"
 )
 
-// TestMain fails the run if a goroutine of this package outlives the tests.
+// TestMain fails the run if a goroutine outlives the tests (the transport's
+// process-lifetime goroutines aside): a mailbox worker, reaper or presence
+// writer still running after its hub stopped is a leak. Idle workers go home
+// after workerIdle, hence the wait.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// leakedGoroutines waits up to d for the goroutines running code of this package to end, and returns
-// the stacks of those that did not.
-func leakedGoroutines(d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "surge-ws/ws/hub.") && !strings.Contains(g, "hub.TestMain") &&
-				!strings.Contains(g, "hub.leakedGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
 // fakePeer is a transport connection in memory: it records the frames it is given and its close, and

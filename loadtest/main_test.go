@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-ws/ws/internal/leakcheck"
 	"github.com/surge-ws/ws/loadtest/internal/agent"
 	"github.com/surge-ws/ws/loadtest/internal/stub"
 )
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
 // TestEndToEnd runs short idle, fanout (one at a time, in this process, and

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-ws/ws/internal/leakcheck"
 	"github.com/surge-ws/ws/loadtest/internal/client"
 	"github.com/surge-ws/ws/loadtest/internal/stub"
 )
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
 func startStub(t *testing.T) *stub.Server {

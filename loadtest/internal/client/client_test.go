@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surge-ws/ws/internal/leakcheck"
 	"github.com/surge-ws/ws/loadtest/internal/stub"
 )
 
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the test closes stdin
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
 func startStub(t *testing.T) *stub.Server {
