@@ -42,22 +42,34 @@ func closeAll(h *Hub, clients []*Client) {
 }
 
 // BenchmarkDispatch is one message's handling on the worker: decode, middleware, handler, reply
-// encoded and queued.
+// encoded and queued. "raw" replies with the message's data as it came; "map" is the seed's echo
+// handler, replying {"data": <data>}.
 func BenchmarkDispatch(b *testing.B) {
-	h := New("bench", Config{Logger: discardLogger()})
-	h.Use(func(next Handler) Handler { return func(ctx *Context) error { return next(ctx) } })
-	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
-	c, _, _ := h.admit(upgradeRequest())
-	p := &countPeer{}
-	h.open(c, p)
-	idle(b, c)
-	msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		h.dispatch(c, msg)
+	handlers := []struct {
+		name string
+		h    Handler
+	}{
+		{"raw", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) }},
+		{"map", func(ctx *Context) error { return ctx.Reply(map[string]any{"data": ctx.Message().Data}) }},
 	}
-	b.StopTimer()
-	closeAll(h, []*Client{c})
+	for _, hd := range handlers {
+		b.Run(hd.name, func(b *testing.B) {
+			h := New("bench", Config{Logger: discardLogger()})
+			h.Use(func(next Handler) Handler { return func(ctx *Context) error { return next(ctx) } })
+			h.On("echo", hd.h)
+			c, _, _ := h.admit(upgradeRequest())
+			p := &countPeer{}
+			h.open(c, p)
+			idle(b, c)
+			msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.dispatch(c, msg)
+			}
+			b.StopTimer()
+			closeAll(h, []*Client{c})
+		})
+	}
 }
 
 // BenchmarkMessage is the transport's view: message() hands each message to the client's mailbox and

@@ -87,6 +87,9 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 		{Event: "ping", OK: true, Data: json.RawMessage(`{"event":"pong"}`)},
 		{OK: true, Data: "str"},
 		{OK: true, Data: 3.5},
+		{ID: "e1", Event: "echo", OK: true, Data: map[string]any{"data": json.RawMessage(`{"seq": 1, "s":"<b>"}`)}},
+		{OK: true, Data: struct{ X int }{1}},
+		{OK: true, Data: []any(nil)},
 	}
 	for _, r := range responses {
 		want, _ := json.Marshal(r)

@@ -47,6 +47,34 @@ func marshalData(v any) (json.RawMessage, error) {
 	}
 }
 
+// appendData appends `,"data":` and v encoded as marshalData would, straight
+// into b (a reply's data needs no buffer of its own); nothing when v encodes
+// to no data.
+func appendData(b []byte, v any) ([]byte, error) {
+	switch d := v.(type) {
+	case nil:
+		return b, nil
+	case json.RawMessage: // validated and kept as it is, as marshalData does
+		if len(d) == 0 {
+			return b, nil
+		}
+		if !validJSON(d) {
+			return b, ErrInvalidJSON
+		}
+		return append(append(b, `,"data":`...), d...), nil
+	}
+	start := len(b)
+	b = append(b, `,"data":`...)
+	if out, ok := appendValue(b, v, 0); ok {
+		return out, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return b[:start], err
+	}
+	return append(b, raw...), nil
+}
+
 // preparePacket encodes p as a text frame, once, for any number of clients.
 func preparePacket(p *Packet) (*frame.Prepared, error) {
 	bp := getBuf()
@@ -128,13 +156,9 @@ func appendResponse(b []byte, r *Response) ([]byte, error) {
 		b = appendString(b, r.Message)
 	}
 	if r.Data != nil {
-		d, err := marshalData(r.Data)
-		if err != nil {
+		var err error
+		if b, err = appendData(b, r.Data); err != nil {
 			return b, err
-		}
-		if d != nil {
-			b = append(b, `,"data":`...)
-			b = append(b, d...)
 		}
 	}
 	if len(r.Meta) > 0 {

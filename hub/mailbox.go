@@ -88,9 +88,13 @@ func (c *Client) kickLocked() {
 	if !c.box.running {
 		c.box.running = true
 		c.hub.live.add(1)
-		c.hub.workers.run(c.work)
+		c.hub.workers.run(c)
 	}
 }
+
+// keptJobs bounds the queue capacity an idle mailbox keeps: a burst's large
+// slice is left to the collector.
+const keptJobs = 8
 
 // work drains the mailbox batch by batch and exits when it is empty.
 func (c *Client) work() {
@@ -100,8 +104,11 @@ func (c *Client) work() {
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
+			// The emptied slice stays for the next message (one job of
+			// capacity for a client that sends one at a time): an
+			// allocation per message otherwise. Clients whose messages
+			// are all built-ins never get one.
 			b.running = false
-			b.queue = nil
 			b.mu.Unlock()
 			return
 		}
@@ -130,7 +137,7 @@ func (c *Client) work() {
 			}
 		}
 		b.mu.Lock()
-		if b.queue == nil {
+		if b.queue == nil && cap(batch) <= keptJobs {
 			b.queue = batch[:0]
 		}
 		b.mu.Unlock()

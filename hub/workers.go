@@ -18,7 +18,7 @@ type workerPool struct {
 }
 
 type worker struct {
-	jobs      chan func() // nil job: exit
+	jobs      chan *Client // the client whose mailbox to drain; nil: exit
 	idleSince time.Time
 }
 
@@ -31,25 +31,27 @@ const (
 	maxIdleWorker = 4096
 )
 
-// run calls f on an idle worker, or on a new one.
-func (p *workerPool) run(f func()) {
+// run drains c's mailbox (c.work) on an idle worker, or on a new one. It
+// takes the client, not a func: a method value would be an allocation per
+// message.
+func (p *workerPool) run(c *Client) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.jobs <- f // buffered: never blocks
+		w.jobs <- c // buffered: never blocks
 		return
 	}
 	p.mu.Unlock()
-	w := &worker{jobs: make(chan func(), 1)}
-	go w.loop(p, f)
+	w := &worker{jobs: make(chan *Client, 1)}
+	go w.loop(p, c)
 }
 
-func (w *worker) loop(p *workerPool, f func()) {
-	for f != nil {
-		f()
+func (w *worker) loop(p *workerPool, c *Client) {
+	for c != nil {
+		c.work()
 		p.mu.Lock()
 		if len(p.idle) >= maxIdleWorker {
 			p.mu.Unlock()
@@ -62,7 +64,7 @@ func (w *worker) loop(p *workerPool, f func()) {
 			go p.reap()
 		}
 		p.mu.Unlock()
-		f = <-w.jobs
+		c = <-w.jobs
 	}
 }
 
