@@ -24,7 +24,7 @@ check:
 test:
 	@for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -shuffle=on -count=1 ./...) || exit 1; done
 	@echo "== allocation and memory tests (exact only without -race: sync.Pool drops items at random under it, and its shadow memory inflates RSS)"
-	$(GO) test -count=1 -run 'Alloc' ./frame/ ./hub/
+	$(GO) test -count=1 -run 'Alloc' ./frame/ ./conn/ ./hub/
 	cd loadtest && $(GO) test -count=1 -run 'MemoryPerConnection' ./internal/client/
 
 # Runs every Fuzz target briefly (seed corpus plus FUZZTIME new inputs).

@@ -83,9 +83,10 @@ type Conn struct {
 
 // outFrame is one queued frame.
 type outFrame struct {
-	b     []byte
-	data  bool // counts against the queue bounds
-	close bool // our close frame
+	b      []byte
+	data   bool // counts against the queue bounds
+	close  bool // our close frame
+	pooled bool // b is in a frameBuf from framePool: the writer returns it once written
 }
 
 // loopCtx is the context netpoll carries for the connection; it leads back to

@@ -473,3 +473,33 @@ func TestNonBlockingRunsOnThePoller(t *testing.T) {
 		t.Fatal("OnMessage of a NonBlocking server did not run on the poller goroutine")
 	}
 }
+
+// TestWriteAllocs: writing a small message on an idle connection, as a reply
+// is written, allocates nothing once framePool is warm: the frame is built
+// in a pooled buffer that goes back when the kernel has it.
+func TestWriteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are exact only without -race (make test runs it so)")
+	}
+	opened := make(chan *Conn, 1)
+	addr := startServer(t, &Server{Handler: HandlerFuncs{Open: func(c *Conn) { opened <- c }}})
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-opened
+	go func() { // the client reads everything, so the socket never fills
+		for {
+			if _, err := rc.next(); err != nil {
+				return
+			}
+		}
+	}()
+	msg := []byte(`{"id":"1","event":"echo","ok":true,"data":{"text":"hello"}}`)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := c.Write(frame.OpText, msg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Write of a %d-byte message: %.2f allocations, want 0", len(msg), allocs)
+	}
+}

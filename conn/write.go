@@ -15,7 +15,8 @@ import (
 // control frame. payload is copied; the caller may reuse it at once. On a
 // dialed connection the frame is masked with a fresh key; when
 // permessage-deflate was negotiated, data messages of 64 bytes or more are
-// compressed.
+// compressed. A server-side frame of up to 512 bytes is built in a pooled
+// buffer, so writing a reply-sized message allocates nothing.
 func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	var mask *[4]byte
 	if c.dec.Client {
@@ -29,9 +30,36 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	if c.deflate && !frame.IsControl(op) && len(payload) >= frame.CompressMin {
 		payload, rsv = frame.Compress(nil, payload), frame.RSV1
 	}
-	b := make([]byte, 0, frame.HeaderLen(int64(len(payload)), mask != nil)+len(payload))
-	b = frame.AppendFrame(b, true, op, rsv, payload, mask)
-	return c.enqueue(outFrame{b: b, data: !frame.IsControl(op)}, true)
+	n := frame.HeaderLen(int64(len(payload)), mask != nil) + len(payload)
+	f := outFrame{data: !frame.IsControl(op)}
+	if n <= frameBufSize {
+		// A reply-sized frame borrows its buffer: the writer returns it.
+		f.b, f.pooled = framePool.Get().(*frameBuf)[:0], true
+	} else {
+		f.b = make([]byte, 0, n)
+	}
+	f.b = frame.AppendFrame(f.b, true, op, rsv, payload, mask)
+	return c.enqueue(f, true)
+}
+
+// frameBufSize is the largest frame Write builds in a pooled buffer.
+const frameBufSize = 512
+
+type frameBuf = [frameBufSize]byte
+
+// framePool lends Write the buffers of small frames, so writing a reply
+// allocates nothing once the pool is warm. A buffer goes back when its frame
+// has been written (releaseWritten); frames dropped unwritten (a failed or
+// closed connection) leave theirs to the collector.
+var framePool = sync.Pool{New: func() any { return new(frameBuf) }}
+
+// releaseWritten returns the pooled buffers of written frames to framePool.
+func releaseWritten(batch []outFrame) {
+	for i := range batch {
+		if batch[i].pooled {
+			framePool.Put((*frameBuf)(batch[i].b[:frameBufSize]))
+		}
+	}
 }
 
 // WritePrepared sends a prepared message. The bytes are shared, not copied:
@@ -229,6 +257,7 @@ func (c *Conn) drainLocked(iov *iovecs) {
 		for i := range batch {
 			sentClose = sentClose || batch[i].close
 		}
+		releaseWritten(batch)
 		clear(batch)
 		c.mu.Lock()
 		if sentClose {
@@ -281,6 +310,7 @@ func (c *Conn) slowFlush(rest []outFrame, skip int, batch []outFrame) {
 			c.writeFailed(err)
 			return
 		}
+		releaseWritten(batch)
 		clear(batch)
 		c.mu.Lock()
 		if sentClose {

@@ -171,6 +171,22 @@ func (c *Client) write(f *frame.Prepared) error {
 	return nil
 }
 
+// writeText queues one text message for this client alone (a reply) and counts it; payload is
+// copied, so the caller may reuse it. A reply is not shared, so it needs no Prepared frame.
+func (c *Client) writeText(payload []byte) error {
+	p := c.peer
+	if p == nil {
+		return ErrClientClosed
+	}
+	if err := p.Write(frame.OpText, payload); err != nil {
+		c.hub.ctr.dropped.Add(1)
+		return &writeError{err}
+	}
+	c.hub.ctr.messagesOut.Add(1)
+	c.hub.ctr.bytesOut.Add(uint64(frame.HeaderLen(int64(len(payload)), false) + len(payload)))
+	return nil
+}
+
 // writeError is a refused write; it matches ErrClientClosed and unwraps to the transport's error.
 type writeError struct{ err error }
 

@@ -90,12 +90,13 @@ func (c *Context) Reply(data any) error {
 	if c.answered {
 		return ErrAlreadyReplied
 	}
-	f, err := prepareResponse(&Response{ID: c.msg.ID, Event: c.msg.Event, OK: true, Data: data})
-	if err != nil {
-		return err // not answered: the handler may still answer or fail
+	r := Response{ID: c.msg.ID, Event: c.msg.Event, OK: true, Data: data}
+	encErr, writeErr := sendResponse(c.client, &r)
+	if encErr != nil {
+		return encErr // not answered: the handler may still answer or fail
 	}
 	c.answered = true
-	return c.client.write(f)
+	return writeErr
 }
 
 // Error answers the message with {"id","event","ok":false,"code","message"}; for a message without an

@@ -98,6 +98,7 @@ func (p *blockingPeer) WritePrepared(*frame.Prepared) error {
 	<-p.release
 	return nil
 }
+func (p *blockingPeer) Write(frame.OpCode, []byte) error    { return p.WritePrepared(nil) }
 func (p *blockingPeer) Close(frame.CloseCode, string) error { return nil }
 func (p *blockingPeer) RemoteAddr() net.Addr                { return nil }
 
@@ -154,6 +155,7 @@ func (p *reentrantPeer) WritePrepared(*frame.Prepared) error {
 	p.h.closed(p.c, frame.ClosePolicyViolation, string(ReasonSendBufferFull))
 	return errPeerFull
 }
+func (p *reentrantPeer) Write(frame.OpCode, []byte) error { return p.WritePrepared(nil) }
 func (p *reentrantPeer) Close(code frame.CloseCode, r string) error {
 	p.h.closed(p.c, code, r)
 	return nil
@@ -426,6 +428,7 @@ func TestDefect14OneResponseAndVisibleErrors(t *testing.T) {
 type countPeer struct{ n atomic.Int64 }
 
 func (p *countPeer) WritePrepared(*frame.Prepared) error { p.n.Add(1); return nil }
+func (p *countPeer) Write(frame.OpCode, []byte) error    { p.n.Add(1); return nil }
 func (p *countPeer) Close(frame.CloseCode, string) error { return nil }
 func (p *countPeer) RemoteAddr() net.Addr                { return nil }
 

@@ -89,18 +89,18 @@ func preparePacket(p *Packet) (*frame.Prepared, error) {
 	return f, nil
 }
 
-// prepareResponse encodes r as a text frame.
-func prepareResponse(r *Response) (*frame.Prepared, error) {
+// sendResponse encodes r and writes it to c alone. Nothing of it outlives the call: the encoding
+// buffer is pooled and the transport copies the frame (into a pooled buffer of its own), so a reply
+// allocates nothing here. An encoding error comes back before anything is written.
+func sendResponse(c *Client, r *Response) (encErr, writeErr error) {
 	bp := getBuf()
 	b, err := appendResponse((*bp)[:0], r)
-	if err != nil {
-		putBuf(bp)
-		return nil, err
+	if err == nil {
+		writeErr = c.writeText(b)
 	}
-	f := frame.NewPrepared(frame.OpText, b)
 	*bp = b
 	putBuf(bp)
-	return f, nil
+	return err, writeErr
 }
 
 // appendPacket appends the client wire form of p: {"channel"?,"event","data"?,"meta"?}. Origin is left

@@ -68,6 +68,11 @@ func (p *fakePeer) WritePrepared(f *frame.Prepared) error {
 	return nil
 }
 
+// Write records the message as a frame like those WritePrepared gets.
+func (p *fakePeer) Write(op frame.OpCode, payload []byte) error {
+	return p.WritePrepared(frame.NewPrepared(op, payload))
+}
+
 func (p *fakePeer) Close(code frame.CloseCode, reason string) error {
 	p.mu.Lock()
 	p.closeCnt++

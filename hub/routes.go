@@ -208,9 +208,9 @@ func (h *Hub) answerError(ctx *Context, code int, message string) error {
 }
 
 func (h *Hub) respond(ctx *Context, r *Response) error {
-	f, err := prepareResponse(r)
-	if err != nil {
-		return err
+	encErr, writeErr := sendResponse(ctx.client, r)
+	if encErr != nil {
+		return encErr
 	}
-	return ctx.client.write(f)
+	return writeErr
 }
