@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/surge-ws/ws/frame"
 )
@@ -64,9 +65,18 @@ func TestConcurrentWritersKeepPerWriterOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for seq := range perWriter {
-				p := frame.NewPrepared(frame.OpText, []byte(fmt.Sprintf("%d:%d", w, seq)))
-				for _, c := range cs {
-					if err := c.WritePrepared(p); err != nil {
+				msg := []byte(fmt.Sprintf("%d:%d", w, seq))
+				p := frame.NewPrepared(frame.OpText, msg)
+				for i, c := range cs {
+					// Half the connections get Write (a pooled frame buffer
+					// per connection), half the shared Prepared frame.
+					var err error
+					if i%2 == 0 {
+						err = c.Write(frame.OpText, msg)
+					} else {
+						err = c.WritePrepared(p)
+					}
+					if err != nil {
 						t.Error(err)
 						return
 					}
@@ -137,4 +147,42 @@ func TestEnqueueManyDeliversAndReportsRefusals(t *testing.T) {
 		t.Fatalf("sent %d, refused %v", sent, refused)
 	}
 	got.Wait()
+}
+
+// TestPooledFramesSurviveSlowFlush writes far more than the socket buffers
+// hold to a client that reads nothing at first, so most frames wait in the
+// queue and leave through the slow path: a pooled frame buffer handed back
+// before its frame was written would show up as a corrupted message.
+func TestPooledFramesSurviveSlowFlush(t *testing.T) {
+	const n, size = 20000, 400 // 8 MB of small frames, each in a pooled buffer
+	opened := make(chan *Conn, 1)
+	addr := startServer(t, &Server{
+		Handler: HandlerFuncs{Open: func(c *Conn) { opened <- c }},
+		Config:  Config{SendQueue: 2 * n, SendQueueBytes: 1 << 30, WriteTimeout: 30 * time.Second},
+	})
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-opened
+	msg := func(i int) []byte {
+		b := []byte(fmt.Sprintf("%08d:", i))
+		for len(b) < size {
+			b = append(b, byte('a'+(i+len(b))%26))
+		}
+		return b
+	}
+	for i := range n {
+		if err := c.Write(frame.OpText, msg(i)); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the kernel is full; the rest waits in the queue
+	for i := range n {
+		f, err := rc.next()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if want := msg(i); string(f.Payload) != string(want) {
+			t.Fatalf("message %d corrupted:\n got %q\nwant %q", i, f.Payload, want)
+		}
+	}
 }
