@@ -15,7 +15,7 @@ import (
 // control frame. payload is copied; the caller may reuse it at once. On a
 // dialed connection the frame is masked with a fresh key; when
 // permessage-deflate was negotiated, data messages of 64 bytes or more are
-// compressed. A server-side frame of up to 512 bytes is built in a pooled
+// compressed. A frame of up to 512 bytes is built in a pooled
 // buffer, so writing a reply-sized message allocates nothing.
 func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	var mask *[4]byte
