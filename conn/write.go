@@ -15,8 +15,9 @@ import (
 // control frame. payload is copied; the caller may reuse it at once. On a
 // dialed connection the frame is masked with a fresh key; when
 // permessage-deflate was negotiated, data messages of 64 bytes or more are
-// compressed. A frame of up to 512 bytes is built in a pooled
-// buffer, so writing a reply-sized message allocates nothing.
+// compressed. A frame of up to 512 bytes is built in a pooled buffer that
+// goes back once written, so an uncompressed reply-sized message costs no
+// allocation.
 func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	var mask *[4]byte
 	if c.dec.Client {
