@@ -57,14 +57,10 @@ func BenchmarkDispatch(b *testing.B) {
 			h := New("bench", Config{Logger: discardLogger()})
 			h.Use(func(next Handler) Handler { return func(ctx *Context) error { return next(ctx) } })
 			h.On("echo", hd.h)
-			c, _, _ := h.admit(upgradeRequest())
-			p := &countPeer{}
-			h.open(c, p)
-			idle(b, c)
-			msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+			c, _ := benchClient(b, h)
 			b.ReportAllocs()
 			for b.Loop() {
-				h.dispatch(c, msg)
+				h.dispatch(c, echoMsg)
 			}
 			b.StopTimer()
 			closeAll(h, []*Client{c})
@@ -77,19 +73,26 @@ func BenchmarkDispatch(b *testing.B) {
 func BenchmarkMessage(b *testing.B) {
 	h := New("bench", Config{Logger: discardLogger(), ReceiveBuffer: 1 << 30})
 	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
-	c, _, _ := h.admit(upgradeRequest())
-	p := &countPeer{}
-	h.open(c, p)
-	idle(b, c)
-	msg := []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+	c, p := benchClient(b, h)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N { // not b.Loop: the clock must run until the worker has finished
-		h.message(c, frame.OpText, msg)
+		h.message(c, frame.OpText, echoMsg)
 	}
 	for p.n.Load() < int64(b.N) {
 		time.Sleep(10 * time.Microsecond)
 	}
 	b.StopTimer()
 	closeAll(h, []*Client{c})
+}
+
+var echoMsg = []byte(`{"id":"42","event":"echo","data":{"user":"ann","text":"hello, world"}}`)
+
+// benchClient opens one client of h on a countPeer, idle once its presence write is done.
+func benchClient(b *testing.B, h *Hub) (*Client, *countPeer) {
+	c, _, _ := h.admit(upgradeRequest())
+	p := &countPeer{}
+	h.open(c, p)
+	idle(b, c)
+	return c, p
 }
