@@ -81,7 +81,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.maxTime, "max-time", 10*time.Minute, "bound on the whole run")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress line")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this (coordinator) process to the file, to see what the client spends")
-	fs.StringVar(&f.peers, "peers", "surge,surge-inline,gorilla,nbio", "compare: servers to run (surge, surge-inline, gorilla, nbio, stub)")
+	fs.StringVar(&f.peers, "peers", "surge,surge-inline,gorilla,nbio", "compare: servers to run (surge, surge-inline, gorilla, nbio, stub, floor)")
 	fs.StringVar(&f.scenarios, "scenarios", "idle,fanout,echo", "compare: scenarios to run on each server")
 	fs.StringVar(&f.out, "out", "docs/benchmarks.md", "compare: Markdown file to update (relative to the repository root)")
 	fs.StringVar(&f.repo, "repo", "", "compare: repository root (default: found from the working directory)")

@@ -6,5 +6,7 @@
 //     a read goroutine and a write goroutine per connection;
 //   - nbio: github.com/lesismal/nbio's event-loop HTTP server and websocket
 //     upgrader, no goroutine per connection;
-//   - stub: loadtest's own minimal hub on Surge's conn/ package.
+//   - stub: loadtest's own minimal hub on Surge's conn/ package;
+//   - floor: no library at all, one goroutine on a raw epoll loop answering
+//     echo requests only: the least a Go server can spend per round trip.
 package peers

@@ -60,3 +60,22 @@ func Check(t *testing.T, url string) {
 		t.Fatalf("counters: %+v %v", c, cl.Errors())
 	}
 }
+
+// CheckEcho runs 5 echo round trips on each of 20 connections to url, for
+// peers that speak only the request/reply part of the protocol.
+func CheckEcho(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	cl := client.New(client.Config{URL: url, EchoEvent: "echo", Timeout: 5 * time.Second})
+	defer cl.CloseAll(ctx)
+	if rep, err := cl.Connect(ctx, client.ConnectSpec{N: 20}); err != nil || rep.Opened != 20 {
+		t.Fatalf("connect: %+v %v %v", rep, err, cl.Errors())
+	}
+	er, err := cl.Echo(ctx, client.EchoSpec{PerConn: 5, Size: 16})
+	if err != nil || er.RoundTrips != 100 || er.Errors != 0 || er.Mismatched != 0 {
+		t.Fatalf("echo: %+v %v %v", er, err, cl.Errors())
+	}
+	if c := cl.Counters(); c.Unexpected != 0 || c.Malformed != 0 {
+		t.Fatalf("counters: %+v %v", c, cl.Errors())
+	}
+}
