@@ -32,15 +32,7 @@ func TestMain(m *testing.M) {
 // hub, and checks that every message was delivered and counted and that the
 // JSON carries every documented field.
 func TestEndToEnd(t *testing.T) {
-	srv, err := stub.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
+	srv := stub.StartTest(t)
 	const n = 300
 	pid := strconv.Itoa(os.Getpid()) // the stub runs in this process
 	common := []string{"-url", srv.URL(), "-n", strconv.Itoa(n), "-server-pid", pid, "-json", "-timeout", "5s", "-max-time", "30s"}

@@ -24,20 +24,6 @@ func TestMain(m *testing.M) {
 	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
-func startStub(t *testing.T) *stub.Server {
-	t.Helper()
-	s, err := stub.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	return s
-}
-
 func cfgFor(s *stub.Server) client.Config {
 	return client.Config{URL: s.URL(), Channel: "room", Event: "chat.message", EchoEvent: "echo", Timeout: 5 * time.Second}
 }
@@ -67,7 +53,7 @@ func (d *doneLog) count(i int) int {
 // two worker processes and checks that replies, events and reports cross the
 // process boundary intact.
 func TestWorkersDoWhatLocalDoes(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	ctx := context.Background()
 	var log doneLog
 	local := NewLocal(0, cfgFor(s), log.add)
@@ -141,7 +127,7 @@ func TestWorkersDoWhatLocalDoes(t *testing.T) {
 // the next step reports it, with its exit status, instead of hanging or
 // returning an empty report.
 func TestDeadWorkerIsReported(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	ctx := context.Background()
 	r, err := StartRemote(ctx, 3, []string{os.Args[0], "-worker"}, cfgFor(s), nil)
 	if err != nil {

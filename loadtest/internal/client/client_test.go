@@ -30,20 +30,6 @@ func TestMain(m *testing.M) {
 	leakcheck.Main(m, 5*time.Second, leakcheck.Library...)
 }
 
-func startStub(t *testing.T) *stub.Server {
-	t.Helper()
-	s, err := stub.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	return s
-}
-
 // startStubProcess runs the stub hub in a child process and returns its URL.
 func startStubProcess(t *testing.T) string {
 	t.Helper()
@@ -66,7 +52,7 @@ func testConfig(url string) Config {
 }
 
 func TestEchoCountsEveryRoundTrip(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	cl := New(testConfig(s.URL()))
 	ctx := context.Background()
 	if rep, err := cl.Connect(ctx, ConnectSpec{N: 50}); err != nil || rep.Opened != 50 {
@@ -91,7 +77,7 @@ func TestEchoCountsEveryRoundTrip(t *testing.T) {
 }
 
 func TestChurnReturnsEverything(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	cl := New(testConfig(s.URL()))
 	rep, err := cl.Churn(context.Background(), ChurnSpec{Rate: 100, Duration: 500 * time.Millisecond, Concurrency: 8})
 	if err != nil {
@@ -110,7 +96,7 @@ func TestChurnReturnsEverything(t *testing.T) {
 }
 
 func TestSlowSubscribersAreSubscribedAndProbed(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	cl := New(testConfig(s.URL()))
 	rep, err := cl.ConnectSlow(context.Background(), SlowSpec{N: 5, RcvBuf: 4096})
 	if err != nil || rep.Opened != 5 {

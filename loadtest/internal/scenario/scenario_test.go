@@ -10,22 +10,8 @@ import (
 	"github.com/surge-ws/ws/loadtest/internal/stub"
 )
 
-func startStub(t *testing.T) *stub.Server {
-	t.Helper()
-	s, err := stub.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	})
-	return s
-}
-
 func TestChurnScenario(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	res, err := Run(context.Background(), "churn", Options{URL: s.URL(), Rate: 100, Duration: 500 * time.Millisecond,
 		Settle: 300 * time.Millisecond, ServerPID: os.Getpid(), Conc: 8, Timeout: 3 * time.Second})
 	if err != nil {
@@ -41,7 +27,7 @@ func TestChurnScenario(t *testing.T) {
 }
 
 func TestSlowScenario(t *testing.T) {
-	s := startStub(t)
+	s := stub.StartTest(t)
 	res, err := Run(context.Background(), "slow", Options{URL: s.URL(), N: 100, Msgs: 100, Size: 256, Share: 0.05,
 		ServerPID: os.Getpid(), Timeout: 3 * time.Second})
 	if err != nil {
