@@ -23,28 +23,16 @@ func putBuf(b *[]byte) {
 	}
 }
 
-// marshalData encodes a data value once: nil stays nil, json.RawMessage is validated and kept as is, a
-// string is quoted by hand and anything else goes through encoding/json.
+// marshalData encodes a data value once: nil stays nil, json.RawMessage is validated and kept as is
+// (no copy), anything else is encoded by appendEncoded.
 func marshalData(v any) (json.RawMessage, error) {
 	switch d := v.(type) {
 	case nil:
 		return nil, nil
 	case json.RawMessage:
-		if len(d) == 0 {
-			return nil, nil
-		}
-		if !validJSON(d) {
-			return nil, ErrInvalidJSON
-		}
-		return d, nil
-	case string:
-		return appendString(nil, d), nil
-	default:
-		if b, ok := appendValue(nil, v, 0); ok {
-			return b, nil
-		}
-		return json.Marshal(v)
+		return checkRaw(d)
 	}
+	return appendEncoded(nil, v)
 }
 
 // appendData appends `,"data":` and v encoded as marshalData would, straight
@@ -54,23 +42,42 @@ func appendData(b []byte, v any) ([]byte, error) {
 	switch d := v.(type) {
 	case nil:
 		return b, nil
-	case json.RawMessage: // validated and kept as it is, as marshalData does
-		if len(d) == 0 {
-			return b, nil
+	case json.RawMessage:
+		raw, err := checkRaw(d)
+		if err != nil || raw == nil {
+			return b, err
 		}
-		if !validJSON(d) {
-			return b, ErrInvalidJSON
-		}
-		return append(append(b, `,"data":`...), d...), nil
+		return append(append(b, `,"data":`...), raw...), nil
 	}
 	start := len(b)
-	b = append(b, `,"data":`...)
+	out, err := appendEncoded(append(b, `,"data":`...), v)
+	if err != nil {
+		return b[:start], err
+	}
+	return out, nil
+}
+
+// checkRaw applies the rule for json.RawMessage data: empty is no data, and
+// anything else must be valid JSON.
+func checkRaw(d json.RawMessage) (json.RawMessage, error) {
+	if len(d) == 0 {
+		return nil, nil
+	}
+	if !validJSON(d) {
+		return nil, ErrInvalidJSON
+	}
+	return d, nil
+}
+
+// appendEncoded appends v as encoding/json.Marshal would: by hand for the
+// common shapes (appendValue), through encoding/json for the rest.
+func appendEncoded(b []byte, v any) ([]byte, error) {
 	if out, ok := appendValue(b, v, 0); ok {
 		return out, nil
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return b[:start], err
+		return b, err
 	}
 	return append(b, raw...), nil
 }
