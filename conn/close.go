@@ -5,6 +5,7 @@ import (
 
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
+	"github.com/surge-ws/ws/poller"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,13 +111,30 @@ func (c *Conn) hangupSocket() {
 	c.eng.wheel.Schedule(&c.timer, c.eng.wheel.Now()+c.eng.lingerTicks)
 }
 
-// closeSocket closes the TCP connection; netpoll then runs onClosed.
+// closeSocket closes the TCP connection; netpoll then runs onClosed. It
+// never calls into netpoll's close path itself: that path frees the
+// connection's fd operator and waits, spinning, until no poller is handling
+// the descriptor, so run on a poller goroutine it would wait for itself (the
+// freeze of 2026-12-02), and run on the caller's goroutine it would make
+// OnClose run on the timing wheel or inside a user's Close. The socket is
+// closed on a pooled goroutine instead — or, while the poller runs this
+// connection's input inline, by runTask once that input returns.
 func (c *Conn) closeSocket() {
 	if c.state.Swap(stateClosed) == stateClosed {
 		return
 	}
 	c.eng.wheel.Stop(&c.timer)
-	_ = c.np.Close()
+	if c.gate.Or(gateClosing)&gateInline != 0 {
+		return // runTask closes it when the inline input returns
+	}
+	closeLater(c.np)
+}
+
+// closeLater closes np on a pooled goroutine: netpoll runs the close
+// callbacks (onClosed, OnClose) there, or on the input goroutine that still
+// holds the connection.
+func closeLater(np netpoll.Connection) {
+	poller.Go(func() { _ = np.Close() })
 }
 
 // onClosed is netpoll's close callback: it runs once, after any input

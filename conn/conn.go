@@ -55,6 +55,8 @@ type Conn struct {
 	pingAt   poller.Tick // tick our unanswered ping went out; 0 = none
 
 	state atomic.Uint32
+	// gate keeps netpoll's close path off the poller goroutine; see runTask.
+	gate atomic.Uint32
 
 	// Write side, under mu.
 	// (Field order keeps the struct at 320 bytes, a malloc size class: an

@@ -127,10 +127,32 @@ func (f *flusher) run() {
 // poller goroutine: no hand-off to a pooled goroutine per burst of input.
 // Everything else — handshakes, whose Upgrade hook may block, dialed
 // connections, ordinary handlers — goes to the pool.
+//
+// netpoll's task f ends in the connection's close path when the connection
+// was closed while f ran, and that path waits until the poller is done with
+// the descriptor: on the poller goroutine it would wait forever. So f runs
+// inline only while nobody closes the connection (gate), and a close asked
+// for meanwhile (closeSocket) is carried out here, on a pooled goroutine,
+// once f has returned. netpoll's other closer, its hang-up handler, never
+// overlaps an inline f: it runs after the poll round that detached the
+// descriptor, and a detached descriptor gets no more input.
 func runTask(ctx context.Context, f func()) {
-	if lc, ok := ctx.(*loopCtx); ok && lc.c.eng.cfg.NonBlocking && lc.c.state.Load() == stateOpen {
-		f()
-		return
+	if lc, ok := ctx.(*loopCtx); ok {
+		c := lc.c
+		if c.eng.cfg.NonBlocking && c.state.Load() == stateOpen && c.gate.CompareAndSwap(0, gateInline) {
+			f()
+			if c.gate.And(^gateInline)&gateClosing != 0 {
+				closeLater(c.np)
+			}
+			return
+		}
 	}
 	poller.DefaultRunner(ctx, f)
 }
+
+// gate bits: the poller runs the connection's input inline; the connection
+// is being closed (from then on its input always goes to the pool).
+const (
+	gateInline uint32 = 1 << iota
+	gateClosing
+)

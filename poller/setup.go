@@ -32,6 +32,10 @@ type Options struct {
 // DefaultRunner runs f on a pooled goroutine, as netpoll does by default.
 func DefaultRunner(ctx context.Context, f func()) { gopool.CtxGo(ctx, f) }
 
+// Go runs f on a pooled goroutine (netpoll's pool: no new goroutine while
+// one of its workers is free).
+func Go(f func()) { gopool.Go(f) }
+
 var (
 	setupOnce sync.Once
 	setupErr  error
