@@ -503,3 +503,50 @@ func TestWriteAllocs(t *testing.T) {
 		t.Fatalf("Write of a %d-byte message: %.2f allocations, want 0", len(msg), allocs)
 	}
 }
+
+// A user's close or continuation frame would not mark the close as sent, so
+// data could follow it: Write and its prepared variants refuse them.
+func TestWriteRefusesCloseAndContinuation(t *testing.T) {
+	opened := make(chan *Conn, 1)
+	s := &Server{Handler: HandlerFuncs{Open: func(c *Conn) { opened <- c }}}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	var c *Conn
+	select {
+	case c = <-opened:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnOpen did not run within 5 s")
+	}
+	for _, tc := range []struct {
+		op   frame.OpCode
+		n    int
+		want error
+	}{
+		{frame.OpClose, 2, ErrOpCode},
+		{frame.OpContinuation, 1, ErrOpCode},
+		{frame.OpCode(3), 1, ErrOpCode},
+		{frame.OpPing, 126, ErrControlTooLong},
+	} {
+		p := make([]byte, tc.n)
+		if err := c.Write(tc.op, p); !errors.Is(err, tc.want) {
+			t.Errorf("Write(%v, %d bytes) = %v, want %v", tc.op, tc.n, err, tc.want)
+		}
+		if tc.n <= 125 {
+			pp := frame.NewPrepared(tc.op, p)
+			if err := c.WritePrepared(pp); !errors.Is(err, tc.want) {
+				t.Errorf("WritePrepared(%v) = %v, want %v", tc.op, err, tc.want)
+			}
+			if err := c.Enqueue(pp); !errors.Is(err, tc.want) {
+				t.Errorf("Enqueue(%v) = %v, want %v", tc.op, err, tc.want)
+			}
+		}
+	}
+	// The connection is untouched: a text message still goes through.
+	if err := c.Write(frame.OpText, []byte("still open")); err != nil {
+		t.Fatal(err)
+	}
+	if f := rc.mustNext(); f.Op != frame.OpText || string(f.Payload) != "still open" {
+		t.Fatalf("got %v %q, want the text message", f.Op, f.Payload)
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // Write sends one unfragmented message (frame.OpText or frame.OpBinary) or a
-// control frame. payload is copied; the caller may reuse it at once. On a
+// ping or pong (ErrOpCode for anything else: close with Close). payload is copied; the caller may reuse it at once. On a
 // dialed connection the frame is masked with a fresh key; when
 // permessage-deflate was negotiated, data messages of 64 bytes or more are
 // compressed. A frame of up to 512 bytes is built in a pooled buffer that
@@ -24,8 +24,8 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 		m := frame.NewMask()
 		mask = &m
 	}
-	if frame.IsControl(op) && len(payload) > 125 {
-		return frame.ErrProtocol
+	if err := checkOp(op, len(payload)); err != nil {
+		return err
 	}
 	var rsv byte
 	if c.deflate && !frame.IsControl(op) && len(payload) >= frame.CompressMin {
@@ -41,6 +41,22 @@ func (c *Conn) Write(op frame.OpCode, payload []byte) error {
 	}
 	f.b = frame.AppendFrame(f.b, true, op, rsv, payload, mask)
 	return c.enqueue(f, true)
+}
+
+// checkOp refuses what a caller may not write: a close frame (it must go
+// through Close, which stops the writes after it), a continuation frame, a
+// reserved opcode, or a control payload over 125 bytes.
+func checkOp(op frame.OpCode, n int) error {
+	switch op {
+	case frame.OpText, frame.OpBinary:
+		return nil
+	case frame.OpPing, frame.OpPong:
+		if n > 125 {
+			return ErrControlTooLong
+		}
+		return nil
+	}
+	return ErrOpCode
 }
 
 // frameBufSize is the largest frame Write builds in a pooled buffer.
@@ -72,6 +88,9 @@ func releaseWritten(batch []outFrame) {
 // call, without a hand-off. Called from inside a Handler callback of the same
 // connection, it leaves when the callback batch returns, with the others.
 func (c *Conn) WritePrepared(p *frame.Prepared) error {
+	if err := checkOp(p.Op(), len(p.Payload())); err != nil {
+		return err
+	}
 	if c.dec.Client {
 		return c.Write(p.Op(), p.Payload())
 	}
@@ -84,6 +103,9 @@ func (c *Conn) WritePrepared(p *frame.Prepared) error {
 // messages come faster than they leave, everything queued for a connection
 // leaves in one writev. Errors are those of Write.
 func (c *Conn) Enqueue(p *frame.Prepared) error {
+	if err := checkOp(p.Op(), len(p.Payload())); err != nil {
+		return err
+	}
 	if c.dec.Client {
 		return c.Write(p.Op(), p.Payload())
 	}
@@ -134,6 +156,14 @@ func (c *Conn) offerLocked(f outFrame) (queued bool, err error) {
 // called on the caller's goroutine for each connection that refused p (with
 // ErrClosed or ErrQueueFull). It returns how many accepted p.
 func EnqueueMany(conns []*Conn, p *frame.Prepared, failed func(*Conn, error)) int {
+	if err := checkOp(p.Op(), len(p.Payload())); err != nil {
+		if failed != nil {
+			for _, c := range conns {
+				failed(c, err)
+			}
+		}
+		return 0
+	}
 	bp := readyPool.Get().(*[]*Conn)
 	ready := (*bp)[:0]
 	var fl *flusher
