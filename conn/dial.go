@@ -99,17 +99,24 @@ func (d *Dialer) DialFrom(ctx context.Context, rawURL string, local *net.TCPAddr
 	c.kickLocked(true)
 	_ = np.SetOnRequest(func(_ context.Context, np netpoll.Connection) error { return c.onInput(np) })
 
-	select {
-	case <-ds.done:
-	case <-dctx.Done():
-		ds.finish(nil, dctx.Err())
+	if err := ds.await(dctx); err != nil {
 		c.closeSocket()
-	}
-	if ds.err != nil {
-		c.closeSocket()
-		return nil, ds.resp, ds.err
+		return nil, ds.resp, err
 	}
 	return c, ds.resp, nil
+}
+
+// await waits for the handshake's outcome or ctx, whichever comes first, and
+// returns the outcome: nil only for a finished handshake. When both are ready
+// at once the handshake wins (the connection is open and OnOpen has run), so
+// Dial never returns a connection it closed, nor closes one it returns.
+func (d *dialState) await(ctx context.Context) error {
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		d.finish(nil, ctx.Err()) // a no-op if the handshake finished first
+	}
+	return d.err
 }
 
 // clientHandshake parses the server's answer; see serverHandshake.
