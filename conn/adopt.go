@@ -95,7 +95,7 @@ func (s *Server) adopt(eng *engine, np netpoll.Connection, fr *frame.Request, va
 	c.reading = true // like an input callback: what OnOpen writes leaves with the 101
 	c.deflate = deflate
 	c.pushLocked(outFrame{b: frame.AppendAccept(make([]byte, 0, 256), fr, proto, deflate, nil)})
-	c.state.Store(stateOpen)
+	c.advance(stateOpen) // nobody else knows the connection yet
 	c.mu.Unlock()
 	c.open()
 	if len(buffered) > 0 {

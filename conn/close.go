@@ -36,7 +36,7 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 func (c *Conn) queueCloseLocked(code frame.CloseCode, reason string, hangup bool) {
 	c.closeSent = true
 	c.hangup = c.hangup || hangup
-	c.state.Store(stateClosing)
+	c.advance(stateClosing)
 	if c.closeCode == 0 {
 		c.closeCode, c.closeWhy = code, reason
 	}
@@ -123,7 +123,10 @@ func (c *Conn) closeSocket() {
 	if c.state.Swap(stateClosed) == stateClosed {
 		return
 	}
-	c.eng.wheel.Stop(&c.timer)
+	// sharedWheel, not c.eng.wheel (the same wheel): the timing wheel calls
+	// this for a connection whose handshake goroutine may be switching
+	// c.eng to its endpoint's engine.
+	sharedWheel.Stop(&c.timer)
 	if c.gate.Or(gateClosing)&gateInline != 0 {
 		return // runTask closes it when the inline input returns
 	}

@@ -102,6 +102,22 @@ func (*loopCtx) Value(any) any               { return nil }
 
 var _ context.Context = (*loopCtx)(nil)
 
+// advance moves the state forward to s and reports whether it did: states
+// only ever advance (handshake, open, closing, linger, closed), so a goroutine
+// that decided on an older state (a handshake finishing, a close being
+// queued) cannot undo a close another goroutine has done meanwhile.
+func (c *Conn) advance(s uint32) bool {
+	for {
+		cur := c.state.Load()
+		if cur >= s {
+			return false
+		}
+		if c.state.CompareAndSwap(cur, s) {
+			return true
+		}
+	}
+}
+
 // Value returns the value the Upgrade hook (or SetValue) attached.
 func (c *Conn) Value() any { return c.value.Load() }
 

@@ -135,8 +135,13 @@ func (c *Conn) clientHandshake(data []byte) int {
 	c.proto = c.protoIndex(resp.Protocol)
 	c.dec.Deflate = resp.Deflate
 	c.mu.Lock()
+	if !c.advance(stateOpen) {
+		c.mu.Unlock()
+		c.recvErr = true
+		ds.finish(nil, errHandshakeClosed)
+		return len(data)
+	}
 	c.deflate = resp.Deflate
-	c.state.Store(stateOpen)
 	c.mu.Unlock()
 	c.open()
 	c.dial = nil

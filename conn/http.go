@@ -57,11 +57,7 @@ func (c *Conn) serveFallback(h http.Handler, fr *frame.Request) {
 		h.ServeHTTP(w, httpRequest(fr, c.RemoteAddr().String()))
 	}()
 	b := w.serialize(fr.Method == http.MethodHead)
-	c.mu.Lock()
-	c.pushLocked(outFrame{b: b, close: true})
-	c.closeSent, c.hangup = true, true
-	c.state.Store(stateClosing)
-	c.mu.Unlock()
+	c.answerAndHangup(b)
 }
 
 type bufferedResponse struct {

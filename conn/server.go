@@ -265,9 +265,14 @@ func (c *Conn) serverHandshake(data []byte) int {
 	c.proto = c.protoIndex(proto)
 	c.dec.Deflate = deflate
 	c.mu.Lock()
+	if !c.advance(stateOpen) {
+		// Closed while the hook ran (the handshake timeout, Shutdown).
+		c.mu.Unlock()
+		c.recvErr = true
+		return len(data)
+	}
 	c.deflate = deflate
 	c.pushLocked(outFrame{b: resp})
-	c.state.Store(stateOpen)
 	c.mu.Unlock()
 	c.open()
 	return n
@@ -295,11 +300,17 @@ func callUpgrade(eng *engine, hook func(*Request) (any, *Reject), r *Request) (v
 // reject answers the handshake with an HTTP error and closes once it is written.
 func (c *Conn) reject(status int, h http.Header, body string) {
 	c.recvErr = true
-	b := frame.AppendReject(nil, status, h, body)
+	c.answerAndHangup(frame.AppendReject(nil, status, h, body))
+}
+
+// answerAndHangup queues a last HTTP response of a connection that never
+// became a WebSocket and closes once it is written.
+func (c *Conn) answerAndHangup(b []byte) {
 	c.mu.Lock()
-	c.pushLocked(outFrame{b: b, close: true})
-	c.closeSent, c.hangup = true, true
-	c.state.Store(stateClosing)
+	if c.advance(stateClosing) {
+		c.pushLocked(outFrame{b: b, close: true})
+		c.closeSent, c.hangup = true, true
+	}
 	c.mu.Unlock()
 }
 

@@ -11,13 +11,14 @@ import (
 // Reads never touch the wheel (they only stamp lastRead); a timer that finds
 // the connection active since it was armed simply re-arms.
 func (c *Conn) Expire(now poller.Tick) {
-	e := c.eng
 	switch c.state.Load() {
 	case stateHandshake, stateClosing, stateLinger:
 		// The handshake, the close handshake, the final write or the peer's
-		// goodbye took too long.
+		// goodbye took too long. (c.eng is not read here: during the
+		// handshake its goroutine may be switching it to an endpoint's.)
 		c.closeSocket()
 	case stateOpen:
+		e := c.eng // published before the state became open
 		last := poller.Tick(c.lastRead.Load())
 		if c.np.Reader().Len() > 0 {
 			// Input is waiting for a callback that is still busy: the peer
