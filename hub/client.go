@@ -21,13 +21,14 @@ type Client struct {
 	identity  Identity
 	ip        string
 	userAgent string
-	connected time.Time
+	connected int64        // unix nanoseconds (an int64, not a time.Time: 16 bytes less per client)
 	lastSeen  atomic.Int64 // unix nanoseconds
 
 	peer Peer // set by open, before the client is registered; read-only afterwards
 
-	mu         sync.Mutex // guards the fields below
-	channels   []string   // subscribed channels, in subscription order
+	mu         sync.Mutex     // guards the fields below
+	channels   []string       // subscribed channels, in no particular order
+	chanIndex  map[string]int // each channel's position in channels; only above channelIndexAbove
 	registered bool
 	closed     bool
 	ctx        context.Context
@@ -44,7 +45,7 @@ func newClient(h *Hub, id Identity, r *http.Request) *Client {
 		identity:  id,
 		ip:        remoteIP(r.RemoteAddr),
 		userAgent: r.UserAgent(),
-		connected: now,
+		connected: now.UnixNano(),
 	}
 	c.lastSeen.Store(now.UnixNano())
 	return c
@@ -77,7 +78,7 @@ func (c *Client) Info() ClientInfo {
 		Name:      c.identity.Name,
 		Node:      c.hub.Node(),
 		Channels:  c.Channels(),
-		Connected: c.connected,
+		Connected: time.Unix(0, c.connected),
 		LastSeen:  time.Unix(0, c.lastSeen.Load()),
 		IP:        c.ip,
 		UserAgent: c.userAgent,
@@ -96,11 +97,11 @@ func (c *Client) Subscribe(channel string) error {
 		c.mu.Unlock()
 		return ErrClientClosed
 	}
-	if slices.Contains(c.channels, channel) {
+	if c.findLocked(channel) >= 0 {
 		c.mu.Unlock()
 		return nil
 	}
-	c.channels = append(c.channels, channel)
+	c.addLocked(channel)
 	c.hub.index(channel, c)
 	c.mu.Unlock()
 	c.enqueuePresence()
@@ -114,7 +115,7 @@ func (c *Client) Unsubscribe(channel string) error {
 		return ErrChannelRequired
 	}
 	c.mu.Lock()
-	i := slices.Index(c.channels, channel)
+	i := c.findLocked(channel)
 	if i < 0 {
 		closed := c.closed
 		c.mu.Unlock()
@@ -123,11 +124,67 @@ func (c *Client) Unsubscribe(channel string) error {
 		}
 		return nil
 	}
-	c.channels = slices.Delete(c.channels, i, i+1)
+	c.removeLocked(i)
 	c.hub.unindex(channel, c)
 	c.mu.Unlock()
 	c.enqueuePresence()
 	return nil
+}
+
+// channelIndexAbove is the number of channels up to which a client finds one of its channels by
+// scanning the list. Most clients are in a few channels, for whom a map would cost more memory than the
+// scan costs time; a client in more gets a map from channel to position, so that subscribe and
+// unsubscribe stay O(1) however many channels it is in.
+const channelIndexAbove = 8
+
+// findLocked returns the position of channel in c.channels, or -1. c.mu is held.
+func (c *Client) findLocked(channel string) int {
+	if c.chanIndex != nil {
+		if i, ok := c.chanIndex[channel]; ok {
+			return i
+		}
+		return -1
+	}
+	return slices.Index(c.channels, channel)
+}
+
+// addLocked appends channel, which the client is not in. c.mu is held.
+func (c *Client) addLocked(channel string) {
+	c.channels = append(c.channels, channel)
+	switch n := len(c.channels); {
+	case c.chanIndex != nil:
+		c.chanIndex[channel] = n - 1
+	case n > channelIndexAbove:
+		c.chanIndex = make(map[string]int, n)
+		for i, ch := range c.channels {
+			c.chanIndex[ch] = i
+		}
+	}
+}
+
+// removeLocked removes the channel at position i; the last channel takes its place. The index goes
+// when the client is back to a few channels, and an array four times too large is replaced. c.mu is
+// held.
+func (c *Client) removeLocked(i int) {
+	last := len(c.channels) - 1
+	if c.chanIndex != nil {
+		delete(c.chanIndex, c.channels[i])
+		if i != last {
+			c.chanIndex[c.channels[last]] = i
+		}
+	}
+	c.channels[i] = c.channels[last]
+	c.channels[last] = ""
+	c.channels = c.channels[:last]
+	switch {
+	case last == 0:
+		c.channels, c.chanIndex = nil, nil
+	case last <= channelIndexAbove/2:
+		c.chanIndex = nil
+	}
+	if n := cap(c.channels); n > 4*channelIndexAbove && last < n/4 {
+		c.channels = slices.Clone(c.channels)
+	}
 }
 
 // Send pushes {"event","data"} to this client only.
@@ -211,7 +268,7 @@ func (c *Client) shutdown() (registered bool, channels []string, ok bool) {
 	}
 	c.closed = true
 	registered, channels = c.registered, c.channels
-	c.channels = nil
+	c.channels, c.chanIndex = nil, nil
 	cancel := c.cancel
 	c.mu.Unlock()
 	if cancel != nil {
