@@ -87,10 +87,16 @@ func (c *Client) Info() ClientInfo {
 }
 
 // Subscribe adds the client to channel. It is a trusted server-side call: OnSubscribe hooks do not run.
-// Subscribing twice is not an error.
+// Subscribing twice is not an error. The limits hold all the same, since a handler often subscribes on
+// the client's behalf: a channel over Config.MaxChannelLength returns ErrChannelTooLong, a channel
+// beyond Config.MaxChannelsPerClient returns ErrTooManyChannels, and neither subscribes.
 func (c *Client) Subscribe(channel string) error {
 	if channel == "" {
 		return ErrChannelRequired
+	}
+	cfg := c.hub.config()
+	if cfg.MaxChannelLength > 0 && len(channel) > cfg.MaxChannelLength {
+		return ErrChannelTooLong
 	}
 	c.mu.Lock()
 	if c.closed || !c.registered {
@@ -100,6 +106,10 @@ func (c *Client) Subscribe(channel string) error {
 	if c.findLocked(channel) >= 0 {
 		c.mu.Unlock()
 		return nil
+	}
+	if cfg.MaxChannelsPerClient > 0 && len(c.channels) >= cfg.MaxChannelsPerClient {
+		c.mu.Unlock()
+		return ErrTooManyChannels
 	}
 	c.addLocked(channel)
 	c.hub.index(channel, c)
@@ -128,6 +138,21 @@ func (c *Client) Unsubscribe(channel string) error {
 	c.hub.unindex(channel, c)
 	c.mu.Unlock()
 	c.enqueuePresence()
+	return nil
+}
+
+// canSubscribe reports the error Subscribe would return for a limit, without subscribing: a check
+// before the OnSubscribe hooks run. Subscribe checks again.
+func (c *Client) canSubscribe(channel string) error {
+	cfg := c.hub.config()
+	if cfg.MaxChannelLength > 0 && len(channel) > cfg.MaxChannelLength {
+		return ErrChannelTooLong
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cfg.MaxChannelsPerClient > 0 && len(c.channels) >= cfg.MaxChannelsPerClient && c.findLocked(channel) < 0 {
+		return ErrTooManyChannels
+	}
 	return nil
 }
 

@@ -47,6 +47,20 @@ type Config struct {
 	// "receive buffer full". Default 256.
 	ReceiveBuffer int `toml:"receive_buffer"`
 
+	// MaxChannelsPerClient bounds the channels one connection may be subscribed to at once. A client's
+	// subscribe beyond it is refused with 403 "too many channels (limit N)" and changes nothing;
+	// Client.Subscribe and Context.Subscribe (trusted, but often on a client's behalf) return
+	// ErrTooManyChannels. Subscribing again to a channel the client is in is not refused. Default 128;
+	// negative: no limit.
+	MaxChannelsPerClient int `toml:"max_channels_per_client"`
+
+	// MaxChannelLength bounds the length of a channel name, in bytes. A client message whose "channel"
+	// is longer is refused with 400 "channel too long (limit N bytes)" before any middleware or handler
+	// runs, whatever its event (subscribe, unsubscribe or an application event that reads the channel);
+	// Client.Subscribe and Context.Subscribe return ErrChannelTooLong. Default 255; negative: no limit
+	// (MaxMessageSize still bounds it).
+	MaxChannelLength int `toml:"max_channel_length"`
+
 	// Compression negotiates permessage-deflate (RFC 7692, no context
 	// takeover) with clients that offer it. A publish is compressed once,
 	// whatever the number of subscribers; messages under 64 bytes are sent
@@ -95,6 +109,9 @@ const (
 	DefaultPongTimeout    = 10 * time.Second
 	DefaultSendBuffer     = 32
 	DefaultReceiveBuffer  = 256
+
+	DefaultMaxChannelsPerClient = 128
+	DefaultMaxChannelLength     = 255
 )
 
 // merge returns c with every non-zero field of o copied over it (Configure's rule).
@@ -123,6 +140,12 @@ func (c Config) merge(o Config) Config {
 	if o.ReceiveBuffer != 0 {
 		c.ReceiveBuffer = o.ReceiveBuffer
 	}
+	if o.MaxChannelsPerClient != 0 {
+		c.MaxChannelsPerClient = o.MaxChannelsPerClient
+	}
+	if o.MaxChannelLength != 0 {
+		c.MaxChannelLength = o.MaxChannelLength
+	}
 	if o.Compression {
 		c.Compression = true
 	}
@@ -147,7 +170,8 @@ func (c Config) merge(o Config) Config {
 	return c
 }
 
-// withDefaults fills the zero fields that have a default. Broker and Presence are the hub's.
+// withDefaults fills the zero fields that have a default. Broker and Presence are the hub's. A negative
+// limit (MaxChannelsPerClient, MaxChannelLength) stays negative: it means no limit.
 func (c Config) withDefaults() Config {
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
@@ -169,6 +193,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReceiveBuffer <= 0 {
 		c.ReceiveBuffer = DefaultReceiveBuffer
+	}
+	if c.MaxChannelsPerClient == 0 {
+		c.MaxChannelsPerClient = DefaultMaxChannelsPerClient
+	}
+	if c.MaxChannelLength == 0 {
+		c.MaxChannelLength = DefaultMaxChannelLength
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -15,6 +15,10 @@ var (
 	ErrHubStopped = errors.New("hub: stopped")
 	// ErrChannelRequired: subscribe or unsubscribe without a channel.
 	ErrChannelRequired = errors.New("hub: channel is required")
+	// ErrTooManyChannels: a subscribe beyond Config.MaxChannelsPerClient.
+	ErrTooManyChannels = errors.New("hub: too many channels")
+	// ErrChannelTooLong: a channel name longer than Config.MaxChannelLength.
+	ErrChannelTooLong = errors.New("hub: channel too long")
 	// ErrAlreadyReplied: a second Reply or Error for one message.
 	ErrAlreadyReplied = errors.New("hub: message already answered")
 	// ErrBrokerClosed: the Broker was closed.
@@ -41,21 +45,30 @@ func (e *Error) Error() string { return "hub: " + strconv.Itoa(e.Code) + " " + e
 
 // Error codes the hub itself answers with.
 const (
-	CodeBadRequest   = 400 // malformed JSON, missing event or channel
+	CodeBadRequest   = 400 // malformed JSON, missing event or channel, channel over MaxChannelLength
 	CodeUnauthorized = 401 // Authenticator rejected the upgrade
-	CodeForbidden    = 403 // Origin rejected, OnSubscribe veto (unless the hook returned an *Error), Can failed
+	CodeForbidden    = 403 // Origin rejected, OnSubscribe veto (unless the hook returned an *Error), Can failed, MaxChannelsPerClient reached
 	CodeNotFound     = 404 // no handler for the event
 	CodeInternal     = 500 // handler error that is not an *Error, or a recovered panic
 )
 
-// errorCode maps a handler error to the code and message the client sees.
-func errorCode(err error, fallback int) (int, string) {
+// errorCode maps a handler error to the code and message the client sees; cfg gives the limits a
+// limit's message names.
+func errorCode(err error, fallback int, cfg *Config) (int, string) {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Code, e.Message
-	}
-	if errors.Is(err, ErrChannelRequired) {
+	case errors.Is(err, ErrChannelRequired):
 		return CodeBadRequest, "channel is required"
+	case errors.Is(err, ErrChannelTooLong):
+		return CodeBadRequest, channelTooLong(cfg)
+	case errors.Is(err, ErrTooManyChannels):
+		return CodeForbidden, "too many channels (limit " + strconv.Itoa(cfg.MaxChannelsPerClient) + ")"
 	}
 	return fallback, err.Error()
+}
+
+func channelTooLong(cfg *Config) string {
+	return "channel too long (limit " + strconv.Itoa(cfg.MaxChannelLength) + " bytes)"
 }

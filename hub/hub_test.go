@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.ReceiveBuffer != 256 || cfg.Broker == nil || cfg.Presence == nil || cfg.Logger == nil {
 		t.Fatalf("config %+v", cfg)
 	}
+	if cfg.MaxChannelsPerClient != 128 || cfg.MaxChannelLength != 255 {
+		t.Fatalf("limits %+v", cfg)
+	}
 	if cfg.Node == "" || cfg.Node == "local" {
 		t.Fatalf("node %q", cfg.Node)
 	}

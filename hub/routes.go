@@ -125,6 +125,12 @@ func handleSubscribe(ctx *Context) error {
 	if ch == "" {
 		return ErrChannelRequired
 	}
+	if len(ctx.routes.subHooks) > 0 {
+		// A subscribe the limit refuses anyway does not cost the hooks' work (a database, say).
+		if err := ctx.client.canSubscribe(ch); err != nil {
+			return err
+		}
+	}
 	for _, hook := range ctx.routes.subHooks {
 		if err := hook(ctx, ch); err != nil {
 			var e *Error
@@ -167,6 +173,10 @@ func (h *Hub) handle(ctx *Context) {
 		_ = h.answerError(ctx, CodeBadRequest, "event is required")
 		return
 	}
+	if cfg := h.config(); cfg.MaxChannelLength > 0 && len(ctx.msg.Channel) > cfg.MaxChannelLength {
+		_ = h.answerError(ctx, CodeBadRequest, channelTooLong(cfg))
+		return
+	}
 	err := h.call(r.chain, ctx)
 	switch {
 	case ctx.answered:
@@ -174,7 +184,7 @@ func (h *Hub) handle(ctx *Context) {
 			h.logger().Debug("ws: handler error after its reply", "hub", h.name, "event", ctx.msg.Event, "err", err)
 		}
 	case err != nil:
-		code, msg := errorCode(err, CodeInternal)
+		code, msg := errorCode(err, CodeInternal, h.config())
 		_ = h.answerError(ctx, code, msg)
 	case ctx.msg.ID != "":
 		ctx.answered = true

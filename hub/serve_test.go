@@ -22,7 +22,7 @@ import (
 type wireClient struct {
 	t    *testing.T
 	c    *conn.Conn
-	in   chan map[string]any
+	in   chan string // the messages received, in order
 	mu   sync.Mutex
 	code frame.CloseCode
 	why  string
@@ -50,15 +50,14 @@ func serveHub(t *testing.T, h *Hub, path string) string {
 
 func dialHub(t *testing.T, url string, header http.Header) (*wireClient, error) {
 	t.Helper()
-	w := &wireClient{t: t, in: make(chan map[string]any, 64), done: make(chan struct{})}
+	w := &wireClient{t: t, in: make(chan string, 256), done: make(chan struct{})}
 	d := &conn.Dialer{Header: header, Handler: conn.HandlerFuncs{
 		Message: func(_ *conn.Conn, _ frame.OpCode, p []byte) {
-			var m map[string]any
-			if err := json.Unmarshal(p, &m); err != nil {
-				t.Errorf("client got bad JSON %q: %v", p, err)
-				return
+			select {
+			case w.in <- string(p):
+			case <-time.After(waitFor):
+				t.Errorf("client's inbox full for %v: the test does not read its messages (%.100s)", waitFor, p)
 			}
-			w.in <- m
 		},
 		Close: func(_ *conn.Conn, code frame.CloseCode, reason string) {
 			w.mu.Lock()
@@ -83,14 +82,26 @@ func (w *wireClient) send(s string) {
 	}
 }
 
+// next waits for the next message and decodes it as a JSON object.
 func (w *wireClient) next() map[string]any {
+	w.t.Helper()
+	raw := w.nextRaw()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		w.t.Fatalf("client got bad JSON %q: %v", raw, err)
+	}
+	return m
+}
+
+// nextRaw waits for the next message and returns it as it came.
+func (w *wireClient) nextRaw() string {
 	w.t.Helper()
 	select {
 	case m := <-w.in:
 		return m
-	case <-time.After(5 * time.Second):
-		w.t.Fatal("no message within 5s")
-		return nil
+	case <-time.After(waitFor):
+		w.t.Fatalf("no message within %v", waitFor)
+		return ""
 	}
 }
 
