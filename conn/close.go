@@ -169,7 +169,11 @@ func (c *Conn) onClosed(netpoll.Connection) error {
 		c.srv.unregister(c)
 	}
 	if c.opened {
-		c.safeCall(func() { c.eng.handler.OnClose(c, code, reason) })
+		// On a goroutine of its own: netpoll closes the descriptor only after
+		// this callback, so a slow OnClose here would keep the peer waiting
+		// for its FIN, and this may be netpoll's hang-up goroutine, which
+		// closes the other connections of the same poll round after this one.
+		poller.Go(func() { c.safeCall(func() { c.eng.handler.OnClose(c, code, reason) }) })
 	}
 	return nil
 }

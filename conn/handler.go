@@ -7,10 +7,17 @@ import "github.com/surge-ws/ws/frame"
 // received, then OnClose exactly once. A connection whose handshake fails
 // gets none of them. Different connections' calls run concurrently.
 //
-// Calls run on the goroutine that netpoll lends a connection while it has
-// input; they must not block for long: while one runs, that connection reads
+// OnOpen and OnMessage run on the goroutine that netpoll lends a connection
+// while it has input (with Config.NonBlocking, the poller goroutine itself);
+// they must not block for long: while one runs, that connection reads
 // nothing else (pings included) and frames written to it are sent when the
 // call returns. Hand slow work to another goroutine.
+//
+// OnClose runs on a pooled goroutine of its own once the connection is
+// closed (nothing more is read or written) and the last OnMessage has
+// returned: never on the poller, the timing wheel,
+// a flusher, or inside the Write or Close that ended the connection. It may
+// block; that holds only its own goroutine.
 type Handler interface {
 	// OnOpen runs once the handshake is complete, before any message.
 	OnOpen(c *Conn)
