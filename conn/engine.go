@@ -128,6 +128,13 @@ func (f *flusher) run() {
 // Everything else — handshakes, whose Upgrade hook may block, dialed
 // connections, ordinary handlers — goes to the pool.
 //
+// The work done inline is bounded: f handles only the bytes netpoll holds
+// when it starts (no more arrive while the poller runs f, because the poller
+// is what reads them), and a connection with more than inlineMaxInput bytes
+// waiting — a client flooding — goes to the pool, so no single connection
+// holds up the reads of the others on its poller for longer than it takes
+// to handle 16 KiB.
+//
 // netpoll's task f ends in the connection's close path when the connection
 // was closed while f ran, and that path waits until the poller is done with
 // the descriptor: on the poller goroutine it would wait forever. So f runs
@@ -139,7 +146,8 @@ func (f *flusher) run() {
 func runTask(ctx context.Context, f func()) {
 	if lc, ok := ctx.(*loopCtx); ok {
 		c := lc.c
-		if c.eng.cfg.NonBlocking && c.state.Load() == stateOpen && c.gate.CompareAndSwap(0, gateInline) {
+		if c.eng.cfg.NonBlocking && c.state.Load() == stateOpen && c.np.Reader().Len() <= inlineMaxInput &&
+			c.gate.CompareAndSwap(0, gateInline) {
 			f()
 			if c.gate.And(^gateInline)&gateClosing != 0 {
 				closeLater(c.np)
@@ -149,6 +157,10 @@ func runTask(ctx context.Context, f func()) {
 	}
 	poller.DefaultRunner(ctx, f)
 }
+
+// inlineMaxInput is the most input a connection may have waiting for its
+// task to run on the poller goroutine (a few hundred small messages).
+const inlineMaxInput = 16 << 10
 
 // gate bits: the poller runs the connection's input inline; the connection
 // is being closed (from then on its input always goes to the pool).
