@@ -100,7 +100,10 @@ func (*loopCtx) Done() <-chan struct{}       { return nil }
 func (*loopCtx) Err() error                  { return nil }
 func (*loopCtx) Value(any) any               { return nil }
 
-var _ context.Context = (*loopCtx)(nil)
+var (
+	_ context.Context = (*loopCtx)(nil)
+	_ poller.Inliner  = (*loopCtx)(nil)
+)
 
 // advance moves the state forward to s and reports whether it did: states
 // only ever advance (handshake, open, closing, linger, closed), so a goroutine

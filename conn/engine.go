@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"context"
 	"runtime"
 	"sync"
 	"time"
@@ -32,7 +31,7 @@ var (
 const wheelTick = 100 * time.Millisecond
 
 func newEngine(cfg Config, h Handler, client bool) (*engine, error) {
-	if err := poller.Setup(poller.Options{Runner: runTask}); err != nil {
+	if err := poller.Setup(poller.Options{}); err != nil {
 		return nil, err
 	}
 	sharedOnce.Do(func() {
@@ -122,11 +121,11 @@ func (f *flusher) run() {
 	}
 }
 
-// runTask is netpoll's runner for input callbacks. An open connection whose
-// callbacks promise not to block (Config.NonBlocking) is served right on the
-// poller goroutine: no hand-off to a pooled goroutine per burst of input.
-// Everything else — handshakes, whose Upgrade hook may block, dialed
-// connections, ordinary handlers — goes to the pool.
+// RunInline implements poller.Inliner: an open connection whose callbacks
+// promise not to block (Config.NonBlocking) has its input handled right on
+// the poller goroutine — no hand-off to a pooled goroutine per burst of input.
+// Everything else — handshakes, whose Upgrade hook may block, ordinary
+// handlers — goes to the pool.
 //
 // The work done inline is bounded: f handles only the bytes netpoll holds
 // when it starts (no more arrive while the poller runs f, because the poller
@@ -143,19 +142,17 @@ func (f *flusher) run() {
 // once f has returned. netpoll's other closer, its hang-up handler, never
 // overlaps an inline f: it runs after the poll round that detached the
 // descriptor, and a detached descriptor gets no more input.
-func runTask(ctx context.Context, f func()) {
-	if lc, ok := ctx.(*loopCtx); ok {
-		c := lc.c
-		if c.eng.cfg.NonBlocking && c.state.Load() == stateOpen && c.np.Reader().Len() <= inlineMaxInput &&
-			c.gate.CompareAndSwap(0, gateInline) {
-			f()
-			if c.gate.And(^gateInline)&gateClosing != 0 {
-				closeLater(c.np)
-			}
-			return
-		}
+func (lc *loopCtx) RunInline(f func()) bool {
+	c := lc.c
+	if !c.eng.cfg.NonBlocking || c.state.Load() != stateOpen || c.np.Reader().Len() > inlineMaxInput ||
+		!c.gate.CompareAndSwap(0, gateInline) {
+		return false
 	}
-	poller.DefaultRunner(ctx, f)
+	f()
+	if c.gate.And(^gateInline)&gateClosing != 0 {
+		closeLater(c.np)
+	}
+	return true
 }
 
 // inlineMaxInput is the most input a connection may have waiting for its

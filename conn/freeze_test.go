@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,18 @@ func TestFreezeServer(t *testing.T) {
 		t.Skip("child process of TestCloseThenHangupDoesNotFreeze")
 	}
 	s := echoServer(Config{NonBlocking: true})
+	s.Handler = HandlerFuncs{Message: func(c *Conn, op frame.OpCode, p []byte) {
+		if string(p) == "where?" {
+			// Answers whether this callback runs on netpoll's poller
+			// goroutine: the freeze needs that, so the test asks.
+			buf := make([]byte, 64<<10)
+			p = []byte("pool")
+			if strings.Contains(string(buf[:runtime.Stack(buf, false)]), "netpoll.(*defaultPoll).handler") {
+				p = []byte("poller")
+			}
+		}
+		_ = c.Write(op, p)
+	}}
 	ln, err := Listen("tcp", "127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +87,10 @@ func TestCloseThenHangupDoesNotFreeze(t *testing.T) {
 	addr := startFreezeServer(t)
 	probe := dialRaw(t, addr)
 	probe.handshake(nil)
+	probe.send(true, frame.OpText, []byte("where?"))
+	if f := probe.mustNext(); string(f.Payload) != "poller" {
+		t.Fatalf("the server handles input on the %s, want the poller goroutine (NonBlocking): the test would prove nothing", f.Payload)
+	}
 	for _, rst := range []bool{false, true} {
 		for i := range 20 {
 			rc := dialRaw(t, addr)

@@ -2,7 +2,6 @@ package conn
 
 import (
 	"testing"
-	"time"
 
 	"github.com/cloudwego/netpoll"
 )
@@ -22,11 +21,11 @@ type fakeReader struct {
 
 func (r fakeReader) Len() int { return r.n }
 
-// runTask runs an open NonBlocking connection's input on the poller goroutine
-// only while the work is bounded: a connection with more than inlineMaxInput
-// bytes waiting (a flood) goes to the pool, as do closing connections and
-// connections whose callbacks may block.
-func TestRunTaskInlinesOnlyBoundedWork(t *testing.T) {
+// RunInline runs an open NonBlocking connection's input on the poller
+// goroutine only while the work is bounded: a connection with more than
+// inlineMaxInput bytes waiting (a flood) goes to the pool, as do closing
+// connections and connections whose callbacks may block.
+func TestRunInlineOnlyBoundedWork(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		nonBlocking bool
@@ -47,41 +46,18 @@ func TestRunTaskInlinesOnlyBoundedWork(t *testing.T) {
 			c.state.Store(tc.state)
 			c.gate.Store(tc.gate)
 			c.lctx.c = c
-			release := make(chan struct{})
-			ran := make(chan struct{})
-			returned := make(chan struct{})
-			go func() {
-				runTask(&c.lctx, func() {
-					if !tc.inline {
-						<-release // on the pool: runTask must not wait for it
-					}
-					close(ran)
-				})
-				close(returned)
-			}()
-			select {
-			case <-returned:
-			case <-time.After(5 * time.Second):
-				t.Fatal("runTask did not return within 5 s: it ran a task inline that should have gone to the pool")
-			}
-			select {
-			case <-ran:
-				if !tc.inline {
-					t.Fatal("the task finished before it was released")
+			ran := false
+			took := c.lctx.RunInline(func() {
+				ran = true
+				if c.gate.Load()&gateInline == 0 {
+					t.Error("gateInline not set while the task runs inline")
 				}
-			default:
-				if tc.inline {
-					t.Fatal("runTask returned before the task ran: it went to the pool, want inline")
-				}
+			})
+			if took != tc.inline || ran != tc.inline {
+				t.Fatalf("RunInline = %v (task ran: %v), want %v", took, ran, tc.inline)
 			}
-			close(release)
-			select {
-			case <-ran:
-			case <-time.After(5 * time.Second):
-				t.Fatal("the pooled task did not run within 5 s")
-			}
-			if c.gate.Load()&gateInline != 0 {
-				t.Fatal("gateInline still set after the task")
+			if c.gate.Load() != tc.gate {
+				t.Fatalf("gate = %b after RunInline, want %b", c.gate.Load(), tc.gate)
 			}
 		})
 	}

@@ -2,7 +2,9 @@
 // configuration, the file-descriptor limit, and one timing wheel that carries
 // every per-connection deadline of the process.
 //
-// Nothing above this package touches netpoll's globals. Setup is called once
-// per process (later calls are no-ops that return the first call's result);
-// a Wheel is safe for concurrent use.
+// Nothing above this package touches netpoll's globals. Setup configures them
+// once per process (a later call with other options fails with
+// ErrConfigured instead of being ignored); the runner that decides where
+// netpoll's input tasks run is fixed here and asks the task's context
+// (Inliner). A Wheel is safe for concurrent use.
 package poller
