@@ -89,10 +89,10 @@ func runOne(ctx context.Context, o Options, p Peer, bin, sc, logPath string) (*r
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	so := o.Base
-	so.URL = "ws://" + srv.addr + "/ws"
-	so.ServerPID = srv.cmd.Process.Pid
+	so.URL = "ws://" + srv.Addr + "/ws"
+	so.ServerPID = srv.Pid()
 	so.Sources = scenario.LoopbackSources(ctx, so.URL)
 	res, err := scenario.Run(ctx, sc, so)
 	if res != nil {

@@ -2,15 +2,8 @@ package compare
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
-	"time"
+
+	"github.com/surge-ws/ws/loadtest/internal/serverproc"
 )
 
 // Peer is a server to compare: a package to build and how to name it.
@@ -33,101 +26,18 @@ var KnownPeers = map[string]Peer{
 }
 
 // ErrNoPackage means a peer's package is not in the tree (yet).
-var ErrNoPackage = errors.New("package does not exist")
+var ErrNoPackage = serverproc.ErrNoPackage
+
+// RepoRoot finds the repository root (see serverproc.RepoRoot).
+func RepoRoot(dir string) (string, error) { return serverproc.RepoRoot(dir) }
 
 // build compiles peer into dir and returns the binary's path.
 func build(ctx context.Context, root, dir string, p Peer) (string, error) {
-	if _, err := os.Stat(filepath.Join(root, p.Pkg)); err != nil {
-		return "", fmt.Errorf("%s: %s %w", p.Name, p.Pkg, ErrNoPackage)
-	}
-	out := filepath.Join(dir, p.Name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, p.Pkg)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %v\n%s", p.Name, err, strings.TrimSpace(string(b)))
-	}
-	return out, nil
-}
-
-// server is one running server process.
-type server struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan error
+	return serverproc.Build(ctx, root, dir, p.Name, p.Pkg)
 }
 
 // start runs bin -addr 127.0.0.1:<free port>, its output going to logPath,
 // and waits until it accepts.
-func start(ctx context.Context, bin string, args []string, logPath string) (*server, error) {
-	addr, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, addr: addr, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("%s exited before accepting: %v (log: %s)", bin, err, logPath)
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s did not accept on %s within 15s", bin, addr)
-		}
-	}
-}
-
-// stop sends SIGTERM, then SIGKILL after 5 s.
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// RepoRoot finds the repository root: the nearest directory upwards from dir
-// whose go.mod declares module github.com/surge-ws/ws.
-func RepoRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
-			if strings.Contains(string(b), "module github.com/surge-ws/ws\n") {
-				return d, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("not inside the surge-ws/ws repository: pass -repo")
-		}
-	}
+func start(ctx context.Context, bin string, args []string, logPath string) (*serverproc.Process, error) {
+	return serverproc.Start(ctx, serverproc.Spec{Bin: bin, Args: args, Log: logPath})
 }
