@@ -36,26 +36,33 @@ func (s serverProbe) goroutines(ctx context.Context) (float64, bool, error) {
 	if s.statsURL == "" {
 		return 0, false, nil
 	}
+	n, err := Goroutines(ctx, s.statsURL)
+	return n, err == nil, err
+}
+
+// Goroutines reads a server's goroutine count from statsURL: a JSON
+// document with a numeric "goroutines" field (at the top level or one level
+// down), or Prometheus text with go_goroutines. It gives up after 5 s.
+func Goroutines(ctx context.Context, statsURL string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.statsURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, statsURL, nil)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	resp, err := statsClient.Do(req)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, false, fmt.Errorf("stats url: %s", resp.Status)
+		return 0, fmt.Errorf("stats url: %s", resp.Status)
 	}
-	n, err := parseGoroutines(body)
-	return n, err == nil, err
+	return parseGoroutines(body)
 }
 
 // statsClient does not keep connections alive: an idle keep-alive
