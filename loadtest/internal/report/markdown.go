@@ -31,9 +31,16 @@ func WriteMarkdown(dir string, r *Result) (string, error) {
 		fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
 	}
 	fmt.Fprintf(&b, "- client processes: %d, connections asked: %d, run time %.1f s\n\n", r.Procs, r.N, r.Elapsed)
-	b.WriteString("| | |\n|---|---|\n")
-	for _, row := range Rows(r) {
-		fmt.Fprintf(&b, "| %s | %s |\n", mdEscape(row.Label), mdEscape(row.Value))
+	if r.Abuse != nil {
+		b.WriteString(AbuseMarkdown(r.Abuse))
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- note: %s\n", mdEscape(n))
+		}
+	} else {
+		b.WriteString("| | |\n|---|---|\n")
+		for _, row := range Rows(r) {
+			fmt.Fprintf(&b, "| %s | %s |\n", mdEscape(row.Label), mdEscape(row.Value))
+		}
 	}
 	b.WriteString("\n")
 

@@ -16,6 +16,20 @@ func WriteTable(w io.Writer, r *Result) error {
 	if r.Churn != nil {
 		what = "cycles planned"
 	}
+	if r.Abuse != nil {
+		if _, err := fmt.Fprintf(w, "%s  (%d cases, %.1f s)\n", title, len(r.Abuse.Cases), r.Elapsed); err != nil {
+			return err
+		}
+		if err := WriteAbuseTable(w, r.Abuse); err != nil {
+			return err
+		}
+		for _, n := range r.Notes {
+			if _, err := fmt.Fprintf(w, "  note: %s\n", n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if _, err := fmt.Fprintf(w, "%s  (%d %s, %.1f s)\n", title, r.N, what, r.Elapsed); err != nil {
 		return err
 	}
