@@ -2,6 +2,7 @@ package poller
 
 import (
 	"reflect"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -19,10 +20,14 @@ import (
 // by len(bs), and the rest of a partial flush is written by the poller with
 // its own barriers.
 //
-// It reaches into netpoll's unexported pool by linkname, pinned to the
-// netpoll version in go.mod (a rename fails the build, loudly), and checks
-// the barrier's layout at run time; on a layout it does not know it changes
-// nothing. TestWriteBarriersAreSmall verifies both.
+// It reaches into netpoll's unexported pool by linkname. A rename fails the
+// build, loudly; a change of the variable's type would not (linkname aliases
+// whatever memory carries the name), so the pool is touched only when the
+// binary was built with the netpoll version whose source was read for this
+// (netpollVerified, checked against the build info at run time), and the
+// barrier's layout is checked too; otherwise it changes nothing.
+// TestWriteBarriersAreSmall verifies both; docs/architecture.md has the
+// checklist for a netpoll upgrade.
 
 //go:linkname netpollBarrierPool github.com/cloudwego/netpoll.barrierPool
 var netpollBarrierPool sync.Pool
@@ -42,6 +47,9 @@ var barrierType reflect.Type // *netpoll.barrier, once known
 // shrinkWriteBarriers installs the small-barrier constructor; it reports
 // whether it did. Called once, from Setup, before any connection exists.
 func shrinkWriteBarriers() bool {
+	if !netpollVersionOK() {
+		return false
+	}
 	sample := netpollBarrierPool.Get()
 	t := reflect.TypeOf(sample)
 	if t == nil || t.Kind() != reflect.Pointer || !barrierLayoutOK(t.Elem()) {
@@ -64,4 +72,28 @@ func barrierLayoutOK(bt reflect.Type) bool {
 		bt.Field(0).Type == reflect.TypeFor[[][]byte]() && bt.Field(0).Offset == 0 &&
 		bt.Field(1).Type == reflect.TypeFor[[]syscall.Iovec]() &&
 		bt.Field(1).Offset == unsafe.Offsetof(smallBarrier{}.ivs)
+}
+
+// netpollVerified is the netpoll version whose barrierPool is a sync.Pool of
+// *barrier{bs [][]byte; ivs []syscall.Iovec}, read from its source.
+const netpollVerified = "v0.7.2"
+
+// netpollVersionOK reports whether this binary was built with
+// netpollVerified. A program's build info lists its modules; a test binary's
+// lists none, and there TestNetpollPinned checks go.mod instead. A replaced
+// netpoll (a fork, a local copy) is never trusted.
+func netpollVersionOK() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	if len(bi.Deps) == 0 {
+		return true // a test binary: go.mod is checked by TestNetpollPinned
+	}
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/cloudwego/netpoll" {
+			return m.Replace == nil && m.Version == netpollVerified
+		}
+	}
+	return false
 }

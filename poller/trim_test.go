@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"os"
+	"strings"
 	"reflect"
 	"testing"
 	"time"
@@ -86,4 +88,18 @@ func TestWriteBarriersAreSmall(t *testing.T) {
 func barrierLen(c netpoll.Connection) int {
 	v := reflect.ValueOf(c).Elem().FieldByName("outputBarrier")
 	return v.Elem().Field(0).Len()
+}
+
+// TestNetpollPinned fails when go.mod moves netpoll away from the version
+// whose internals trim.go and conn rely on: follow the upgrade checklist in
+// docs/architecture.md, then change netpollVerified.
+func TestNetpollPinned(t *testing.T) {
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "github.com/cloudwego/netpoll " + netpollVerified
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("go.mod does not require %q: netpoll was upgraded without the checklist in docs/architecture.md", want)
+	}
 }

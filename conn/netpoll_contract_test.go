@@ -1,0 +1,62 @@
+package conn
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/poller"
+	"golang.org/x/sys/unix"
+)
+
+// acquireFD relies on netpoll running close callbacks newest first, after
+// nothing of the connection runs any more, and closing the descriptor in its
+// own callback, which it adds before any of ours: so when onClosed runs, the
+// descriptor is still open and no other connection can have it yet. A netpoll
+// upgrade that changes this order must fail here (docs/architecture.md,
+// "Upgrading netpoll").
+func TestNetpollClosesDescriptorAfterOurCallback(t *testing.T) {
+	if err := poller.Setup(poller.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evl, err := netpoll.NewEventLoop(func(context.Context, netpoll.Connection) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	go evl.Serve(ln)
+	defer evl.Shutdown(context.Background())
+
+	np, err := netpoll.DialConnection("tcp", ln.Addr().String(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := np.(interface{ Fd() int }).Fd()
+	order := make(chan string, 2)
+	_ = np.AddCloseCallback(func(netpoll.Connection) error {
+		order <- "first added"
+		return nil
+	})
+	_ = np.AddCloseCallback(func(netpoll.Connection) error {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			t.Errorf("the descriptor was closed before our close callback ran: %v", err)
+		}
+		order <- "last added"
+		return nil
+	})
+	_ = np.Close()
+	for _, want := range []string{"last added", "first added"} {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("close callback %q ran, want %q: netpoll no longer runs them newest first", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("close callback %q did not run within 5 s", want)
+		}
+	}
+}
