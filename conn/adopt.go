@@ -21,12 +21,20 @@ import (
 // loop — after which it costs what a connection accepted by Serve costs.
 // Bytes the client sent after the request (its first frames) are kept.
 //
-// The connection must be plain TCP: behind TLS (http.Server.ServeTLS) the
-// bytes on the socket are encrypted, and ServeHTTP answers 500. Terminate TLS
-// in front. Serve and ServeHTTP may be used together on one Server.
+// The connection must be plain TCP over HTTP/1.1: behind TLS
+// (http.Server.ServeTLS) the bytes on the socket are encrypted, and over
+// HTTP/2 there is no connection of its own to take. Such requests are refused
+// before Route and the Upgrade hook run (so Auth never admits a connection
+// that cannot be served): 501 for TLS, 505 for HTTP/2 and later, each with a
+// body saying why. Terminate TLS in front. Serve and ServeHTTP may be used
+// together on one Server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.init(); err != nil {
 		http.Error(w, "websocket server misconfigured", http.StatusInternalServerError)
+		return
+	}
+	if status, why := unservable(r); status != 0 {
+		writeReject(w, status, nil, why)
 		return
 	}
 	fr, err := frame.RequestFromHTTP(r.Method, r.RequestURI, r.Proto, r.Host, r.Header)
@@ -157,6 +165,17 @@ func writeReject(w http.ResponseWriter, status int, h http.Header, body string) 
 		body = http.StatusText(status)
 	}
 	http.Error(w, body, status)
+}
+
+// unservable refuses what cannot leave net/http for the event loop.
+func unservable(r *http.Request) (int, string) {
+	switch {
+	case r.ProtoMajor != 1:
+		return http.StatusHTTPVersionNotSupported, "conn: WebSocket upgrades need HTTP/1.1, got " + r.Proto
+	case r.TLS != nil:
+		return http.StatusNotImplemented, "conn: WebSocket over TLS is not served here: terminate TLS in front"
+	}
+	return 0, ""
 }
 
 // parseAddr turns net/http's RemoteAddr string back into a net.Addr.

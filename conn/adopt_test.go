@@ -2,6 +2,8 @@ package conn
 
 import (
 	"context"
+	"io"
+	"sync/atomic"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,5 +82,46 @@ func TestServeHTTPInARouter(t *testing.T) {
 	}
 	if got := crec.waitClosed(t); got != "1001 server shutdown" {
 		t.Fatalf("client saw %q", got)
+	}
+}
+
+// Behind TLS, and over HTTP/2, the upgrade cannot leave net/http: it is
+// refused with a clear status before the Upgrade hook (Auth) runs.
+func TestServeHTTPRefusesTLSAndHTTP2BeforeTheHook(t *testing.T) {
+	var hooked atomic.Int32
+	s := &Server{Upgrade: func(*Request) (any, *Reject) { hooked.Add(1); return nil, nil }}
+	upgrade := func(req *http.Request) {
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Sec-WebSocket-Key", testKey)
+		req.Header.Set("Sec-WebSocket-Version", "13")
+	}
+
+	// TLS, end to end (Go's client sends upgrades over HTTP/1.1 only).
+	hs := httptest.NewTLSServer(s)
+	defer hs.Close()
+	req, _ := http.NewRequest(http.MethodGet, hs.URL+"/ws", nil)
+	upgrade(req)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatalf("upgrade over TLS: %v (dropped without an answer?)", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(body), "TLS") {
+		t.Errorf("over TLS: %d %q, want 501 saying TLS", resp.StatusCode, body)
+	}
+
+	// HTTP/2: what net/http hands a handler for a request over h2.
+	req = httptest.NewRequest(http.MethodGet, "/ws", nil)
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
+	upgrade(req)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusHTTPVersionNotSupported || !strings.Contains(rec.Body.String(), "HTTP/1.1") {
+		t.Errorf("over HTTP/2: %d %q, want 505 saying HTTP/1.1", rec.Code, rec.Body.String())
+	}
+	if n := hooked.Load(); n != 0 {
+		t.Fatalf("the Upgrade hook ran %d times for requests that cannot be served", n)
 	}
 }
