@@ -3,10 +3,10 @@ package conn
 import (
 	"context"
 	"io"
-	"sync/atomic"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/surge-ws/ws/frame"
