@@ -71,7 +71,7 @@ func BenchmarkDispatch(b *testing.B) {
 // BenchmarkMessage is the transport's view: message() hands each message to the client's mailbox and
 // the worker handles it; the clock stops when every reply has been queued.
 func BenchmarkMessage(b *testing.B) {
-	h := New("bench", Config{Logger: discardLogger(), ReceiveBuffer: 1 << 30})
+	h := New("bench", Config{Logger: discardLogger(), ReceiveBuffer: 1 << 30, MessageRate: -1})
 	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
 	c, p := benchClient(b, h)
 	b.ReportAllocs()

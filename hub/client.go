@@ -26,6 +26,10 @@ type Client struct {
 
 	peer Peer // set by open, before the client is registered; read-only afterwards
 
+	// tat is the rate limit's state (see rate.go): when, on the hub's clock, the client's message
+	// bucket is full again. Owned by the transport's read path (message), which runs sequentially.
+	tat int64
+
 	mu         sync.Mutex     // guards the fields below
 	channels   []string       // subscribed channels, in no particular order
 	chanIndex  map[string]int // each channel's position in channels; only above channelIndexAbove
@@ -275,7 +279,14 @@ type writeError struct{ err error }
 func (e *writeError) Error() string   { return "hub: write refused: " + e.err.Error() }
 func (e *writeError) Unwrap() []error { return []error{ErrClientClosed, e.err} }
 
-func (c *Client) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
+// touch stamps lastSeen and returns the time on the hub's clock: nanoseconds since the hub was made,
+// read from the monotonic clock (a wall clock step must not refill or drain a rate bucket). One clock
+// read per message serves both.
+func (c *Client) touch() int64 {
+	now := time.Now()
+	c.lastSeen.Store(now.UnixNano())
+	return int64(now.Sub(c.hub.epoch))
+}
 
 func (c *Client) isClosed() bool {
 	c.mu.Lock()

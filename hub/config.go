@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -61,6 +62,21 @@ type Config struct {
 	// (MaxMessageSize still bounds it).
 	MaxChannelLength int `toml:"max_channel_length"`
 
+	// MessageRate limits the data messages of one connection, in messages per second, with
+	// MessageBurst messages allowed at once above it: a token bucket of MessageBurst tokens, refilled
+	// at MessageRate a second, of which every message takes one before it is decoded. A message that
+	// finds no token is not handled: it is answered 429 "rate limit exceeded" (a response if it has an
+	// id, else an "error" push) and takes a token all the same, so the bucket goes into debt and a
+	// client that ignores the 429s gets nothing through until it slows down. A connection whose debt
+	// reaches MessageBurst (another burst's worth sent while refused) is closed with 1008
+	// "rate limit exceeded". The bucket is computed when a message arrives: no timer, no goroutine.
+	// Default 100 a second; negative (or +Inf): no limit. Control frames (pings, pongs) do not count.
+	MessageRate float64 `toml:"message_rate"`
+
+	// MessageBurst is the size of the MessageRate bucket: how many messages a connection may send at
+	// once (a page subscribing to its channels when it loads, say). Default 200. Negative counts as zero.
+	MessageBurst int `toml:"message_burst"`
+
 	// Compression negotiates permessage-deflate (RFC 7692, no context
 	// takeover) with clients that offer it. A publish is compressed once,
 	// whatever the number of subscribers; messages under 64 bytes are sent
@@ -112,6 +128,8 @@ const (
 
 	DefaultMaxChannelsPerClient = 128
 	DefaultMaxChannelLength     = 255
+	DefaultMessageRate          = 100 // messages per second
+	DefaultMessageBurst         = 200
 )
 
 // merge returns c with every non-zero field of o copied over it (Configure's rule).
@@ -146,6 +164,12 @@ func (c Config) merge(o Config) Config {
 	if o.MaxChannelLength != 0 {
 		c.MaxChannelLength = o.MaxChannelLength
 	}
+	if o.MessageRate != 0 {
+		c.MessageRate = o.MessageRate
+	}
+	if o.MessageBurst != 0 {
+		c.MessageBurst = o.MessageBurst
+	}
 	if o.Compression {
 		c.Compression = true
 	}
@@ -171,7 +195,7 @@ func (c Config) merge(o Config) Config {
 }
 
 // withDefaults fills the zero fields that have a default. Broker and Presence are the hub's. A negative
-// limit (MaxChannelsPerClient, MaxChannelLength) stays negative: it means no limit.
+// limit (MaxChannelsPerClient, MaxChannelLength, MessageRate) stays negative: it means no limit.
 func (c Config) withDefaults() Config {
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
@@ -199,6 +223,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannelLength == 0 {
 		c.MaxChannelLength = DefaultMaxChannelLength
+	}
+	if c.MessageRate == 0 || math.IsNaN(c.MessageRate) {
+		c.MessageRate = DefaultMessageRate
+	}
+	if c.MessageBurst <= 0 {
+		c.MessageBurst = DefaultMessageBurst
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -14,6 +14,15 @@
 // "handler <event> is not registered". Pushed packets are {"channel"?,"event","data"?,"meta"?}; a client
 // tells them from responses by "ok".
 //
+// # Limits
+//
+// What one client can make the hub do is bounded. Config.MessageRate and MessageBurst bound each
+// connection's messages (a token bucket charged before a message is decoded: over it, 429
+// "rate limit exceeded", and a flood closes with 1008); Config.MaxChannelsPerClient bounds its
+// channels (403 "too many channels (limit N)"), Config.MaxChannelLength the length of a channel name
+// (400 "channel too long (limit N bytes)"); ReceiveBuffer, SendBuffer and MaxMessageSize its queues and
+// messages. A client's subscribe and unsubscribe cost O(1) however many channels it is in.
+//
 // # Concurrency
 //
 // Every method of Hub and Client is safe for concurrent use from any goroutine.
@@ -51,5 +60,6 @@
 //
 // Client.Close: 1000 with the reason. Kick, KickMany, KickChannel: 4000 (CloseKicked) with the reason.
 // Stop: 1001 "server shutdown". A full send queue (transport): 1008 "send buffer full"; a full receive
-// queue: 1008 "receive buffer full"; a message over MaxMessageSize: 1009.
+// queue: 1008 "receive buffer full"; a flood over the rate limit: 1008 "rate limit exceeded"; a message
+// over MaxMessageSize: 1009.
 package hub

@@ -45,11 +45,12 @@ func (e *Error) Error() string { return "hub: " + strconv.Itoa(e.Code) + " " + e
 
 // Error codes the hub itself answers with.
 const (
-	CodeBadRequest   = 400 // malformed JSON, missing event or channel, channel over MaxChannelLength
-	CodeUnauthorized = 401 // Authenticator rejected the upgrade
-	CodeForbidden    = 403 // Origin rejected, OnSubscribe veto (unless the hook returned an *Error), Can failed, MaxChannelsPerClient reached
-	CodeNotFound     = 404 // no handler for the event
-	CodeInternal     = 500 // handler error that is not an *Error, or a recovered panic
+	CodeBadRequest      = 400 // malformed JSON, missing event or channel, channel over MaxChannelLength
+	CodeUnauthorized    = 401 // Authenticator rejected the upgrade
+	CodeForbidden       = 403 // Origin rejected, OnSubscribe veto (unless the hook returned an *Error), Can failed, MaxChannelsPerClient reached
+	CodeNotFound        = 404 // no handler for the event
+	CodeTooManyRequests = 429 // a message over Config.MessageRate, "rate limit exceeded"
+	CodeInternal        = 500 // handler error that is not an *Error, or a recovered panic
 )
 
 // errorCode maps a handler error to the code and message the client sees; cfg gives the limits a

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/surge-ws/ws/conn"
 )
@@ -23,7 +24,8 @@ type Hub struct {
 	seed maphash.Seed
 
 	cfgMu sync.Mutex // serializes Configure
-	cfg   atomic.Pointer[Config]
+	cfg   atomic.Pointer[settings]
+	epoch time.Time // the hub's clock starts here (monotonic): see Client.touch
 
 	routesMu sync.Mutex
 	routes   atomic.Pointer[routes]
@@ -98,7 +100,7 @@ func New(name string, cfg Config) *Hub {
 	if name == "" {
 		name = "default"
 	}
-	h := &Hub{name: name, seed: maphash.MakeSeed(), idPrefix: randomHex(8) + "-"}
+	h := &Hub{name: name, seed: maphash.MakeSeed(), idPrefix: randomHex(8) + "-", epoch: time.Now()}
 	h.base, h.cancelBase = context.WithCancel(context.Background())
 	for i := range h.shards {
 		s := &h.shards[i]
@@ -120,7 +122,7 @@ func New(name string, cfg Config) *Hub {
 	if c.Origin != nil {
 		c.Origin = append([]string(nil), c.Origin...)
 	}
-	h.cfg.Store(&c)
+	h.cfg.Store(newSettings(c))
 	h.routes.Store(newRoutes())
 	return h
 }
@@ -134,12 +136,24 @@ func (h *Hub) Node() string { return h.config().Node }
 // Config returns the configuration in force, defaults filled in.
 func (h *Hub) Config() Config { return *h.config() }
 
-func (h *Hub) config() *Config { return h.cfg.Load() }
+func (h *Hub) config() *Config { return &h.cfg.Load().Config }
+
+// settings is the configuration in force with what is derived from it once, not per message.
+type settings struct {
+	Config
+	rate rateLimit
+}
+
+func newSettings(c Config) *settings {
+	return &settings{Config: c, rate: newRateLimit(c.MessageRate, c.MessageBurst)}
+}
 
 func (h *Hub) logger() *slog.Logger { return h.config().Logger }
 
 // Configure merges the non-zero fields of cfg into the hub's configuration (a config file over code,
-// for example). Origin, Auth and ReceiveBuffer apply to connections made afterwards. The transport's
+// for example). Origin, Auth and ReceiveBuffer apply to connections made afterwards; the limits
+// (MaxChannelsPerClient, MaxChannelLength, MessageRate, MessageBurst) to what every connection does
+// next. The transport's
 // settings (MaxMessageSize, timeouts, PingInterval, SendBuffer, Compression) are read once, when the hub
 // is first served (Endpoint): configure them before serving. Broker, Presence and Node are fixed once
 // the hub has started: after Start they are ignored (and logged).
@@ -154,7 +168,7 @@ func (h *Hub) Configure(cfg Config) {
 	if cfg.Presence != nil {
 		h.ownPresence.Store(false)
 	}
-	h.cfg.Store(&c)
+	h.cfg.Store(newSettings(c))
 }
 
 // Broker returns the Broker in use.

@@ -29,7 +29,7 @@ func TestDefaults(t *testing.T) {
 	if cfg.ReceiveBuffer != 256 || cfg.Broker == nil || cfg.Presence == nil || cfg.Logger == nil {
 		t.Fatalf("config %+v", cfg)
 	}
-	if cfg.MaxChannelsPerClient != 128 || cfg.MaxChannelLength != 255 {
+	if cfg.MaxChannelsPerClient != 128 || cfg.MaxChannelLength != 255 || cfg.MessageRate != 100 || cfg.MessageBurst != 200 {
 		t.Fatalf("limits %+v", cfg)
 	}
 	if cfg.Node == "" || cfg.Node == "local" {

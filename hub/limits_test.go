@@ -274,18 +274,23 @@ func TestServeChannelLimits(t *testing.T) {
 }
 
 // Each limit is a Config field that New and Configure take (Configure merges non-zero fields), with its
-// default for zero and "no limit" kept as a negative value.
+// default for zero and "no limit" kept as a negative value (MessageBurst: negative counts as zero).
 func TestConfigLimits(t *testing.T) {
 	tests := []struct {
 		name string
 		set  func(*Config, int)
 		get  func(Config) int
 		def  int
+		neg  int // what -1 becomes
 	}{
 		{"MaxChannelsPerClient", func(c *Config, v int) { c.MaxChannelsPerClient = v },
-			func(c Config) int { return c.MaxChannelsPerClient }, DefaultMaxChannelsPerClient},
+			func(c Config) int { return c.MaxChannelsPerClient }, DefaultMaxChannelsPerClient, -1},
 		{"MaxChannelLength", func(c *Config, v int) { c.MaxChannelLength = v },
-			func(c Config) int { return c.MaxChannelLength }, DefaultMaxChannelLength},
+			func(c Config) int { return c.MaxChannelLength }, DefaultMaxChannelLength, -1},
+		{"MessageRate", func(c *Config, v int) { c.MessageRate = float64(v) },
+			func(c Config) int { return int(c.MessageRate) }, DefaultMessageRate, -1},
+		{"MessageBurst", func(c *Config, v int) { c.MessageBurst = v },
+			func(c Config) int { return c.MessageBurst }, DefaultMessageBurst, DefaultMessageBurst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,8 +307,8 @@ func TestConfigLimits(t *testing.T) {
 			cfg = Config{}
 			tc.set(&cfg, -1)
 			h.Configure(cfg)
-			if got := tc.get(h.Config()); got != -1 {
-				t.Fatalf("Configure -1: %d, want -1 (no limit)", got)
+			if got := tc.get(h.Config()); got != tc.neg {
+				t.Fatalf("Configure -1: %d, want %d", got, tc.neg)
 			}
 			if got := tc.get(newHub(t, Config{}).Config()); got != tc.def {
 				t.Fatalf("default %d, want %d", got, tc.def)

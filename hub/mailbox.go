@@ -23,6 +23,7 @@ type jobKind uint8
 
 const (
 	jobMessage  jobKind = iota
+	jobRefused          // a message over the rate limit: answer 429, do not handle it
 	jobPresence         // write the client's current ClientInfo to Presence
 	jobGone             // remove the client from Presence; the last job
 )
@@ -32,9 +33,9 @@ type job struct {
 	payload []byte
 }
 
-// enqueueMessage copies payload into a message job. It reports false if limit messages are already
-// waiting.
-func (c *Client) enqueueMessage(payload []byte, limit int) bool {
+// enqueue copies payload into a message job of kind (jobMessage or jobRefused). It reports false if
+// limit messages are already waiting.
+func (c *Client) enqueue(kind jobKind, payload []byte, limit int) bool {
 	b := &c.box
 	b.mu.Lock()
 	if b.gone {
@@ -46,7 +47,7 @@ func (c *Client) enqueueMessage(payload []byte, limit int) bool {
 		return false
 	}
 	b.messages++
-	b.queue = append(b.queue, job{kind: jobMessage, payload: append([]byte(nil), payload...)})
+	b.queue = append(b.queue, job{kind: kind, payload: append([]byte(nil), payload...)})
 	c.kickLocked()
 	b.mu.Unlock()
 	return true
@@ -120,8 +121,12 @@ func (c *Client) work() {
 			j := batch[i]
 			batch[i] = job{}
 			switch j.kind {
-			case jobMessage:
-				h.dispatch(c, j.payload)
+			case jobMessage, jobRefused:
+				if j.kind == jobMessage {
+					h.dispatch(c, j.payload)
+				} else {
+					h.refuse(c, j.payload)
+				}
 				b.mu.Lock()
 				b.messages--
 				b.mu.Unlock()

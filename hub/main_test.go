@@ -102,6 +102,27 @@ func payloadOf(t testing.TB, f *frame.Prepared) []byte {
 
 const waitFor = 5 * time.Second
 
+// waitRelease blocks a handler until the test closes release, or for 2×waitFor at most: a test that
+// fails before it releases its handlers must not leave them, and the hub's Stop, hanging.
+func waitRelease(release <-chan struct{}) {
+	select {
+	case <-release:
+	case <-time.After(2 * waitFor):
+	}
+}
+
+// await receives from ch, or fails the test after waitFor saying what it waited for.
+func await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitFor):
+		t.Fatalf("no %s within %v", what, waitFor)
+		panic("unreachable")
+	}
+}
+
 // next waits for the next frame and decodes it as a JSON object.
 func (p *fakePeer) next(t testing.TB) map[string]any {
 	t.Helper()

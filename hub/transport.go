@@ -103,17 +103,24 @@ func (h *Hub) open(c *Client, p Peer) {
 // later on c's worker goroutine, in the order message was called. payload is only read during the call
 // (it is copied). Called by the transport's read path, sequentially per connection; it never blocks.
 // A message over MaxMessageSize closes c with 1009; a full mailbox closes c with 1008
-// "receive buffer full". Control frames are not for the hub (op other than text or binary is ignored).
+// "receive buffer full". The rate limit (MessageRate, see rate.go) is charged before the message is
+// decoded: a refused message is answered 429 and not handled, a flood closes c with 1008
+// "rate limit exceeded". Control frames are not for the hub (op other than text or binary is ignored).
 func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 	if op != frame.OpText && op != frame.OpBinary {
 		return
 	}
 	h.ctr.messagesIn.Add(1)
 	h.ctr.bytesIn.Add(uint64(frame.HeaderLen(int64(len(payload)), true) + len(payload)))
-	c.touch()
-	cfg := h.config()
+	now := c.touch()
+	s := h.cfg.Load()
+	cfg := &s.Config
 	if int64(len(payload)) > cfg.MaxMessageSize {
 		c.closeWith(frame.CloseMessageTooBig, string(ReasonTooBig))
+		return
+	}
+	if v := c.take(now, &s.rate); v != rateAccept {
+		h.overLimit(c, v, payload, cfg.ReceiveBuffer)
 		return
 	}
 	if cfg.InlineHandlers && c.runInline(payload) {
@@ -122,7 +129,7 @@ func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 	if !cfg.InlineHandlers && h.runBuiltinInline(c, payload) {
 		return
 	}
-	if !c.enqueueMessage(payload, cfg.ReceiveBuffer) {
+	if !c.enqueue(jobMessage, payload, cfg.ReceiveBuffer) {
 		c.closeWith(frame.ClosePolicyViolation, string(ReasonReceiveFull))
 	}
 }

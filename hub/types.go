@@ -107,6 +107,7 @@ const (
 	ReasonSendBufferFull CloseReason = "send buffer full"
 	ReasonReceiveFull    CloseReason = "receive buffer full"
 	ReasonTooBig         CloseReason = "message too big"
+	ReasonRateLimit      CloseReason = "rate limit exceeded" // also the message of the 429 answer
 )
 
 // Close codes the hub uses. Kick closes with CloseKicked (4000) so a client can tell it from a normal
