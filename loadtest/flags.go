@@ -7,7 +7,12 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/surge-ws/ws/loadtest/internal/abuse"
 )
+
+// abuseDefaults are the abuse scenario's default sizes.
+var abuseDefaults = abuse.DefaultSizes
 
 const usageHead = `loadtest drives a Surge hub (or any server speaking its JSON protocol) with
 many WebSocket connections from an event-driven client, and reports what the
@@ -32,6 +37,10 @@ Scenarios:
   compare  build and run examples/chat and the peers in loadtest/peers on
            fresh processes with the same scenarios; write the table into
            docs/benchmarks.md between <!-- compare:begin/end --> markers
+  abuse    hostile clients, one case after another (-cases), each on a
+           fresh examples/chat (or -url) beside a probe client doing round
+           trips: the probe's latency, what the offender got, and whether
+           the server's descriptors and goroutines came back
 
 Server figures need -server-pid (memory and CPU are read from /proc).
 Only loopback targets are accepted unless -allow-remote is given.
@@ -50,13 +59,29 @@ type flags struct {
 	jsonOut, allowRemote, quiet     bool
 	cpuProfile                      string
 	peers, scenarios, out, repo     string
+	abuse                           abuseFlags
 	set                             map[string]bool // flags given explicitly
+}
+
+// abuseFlags are the abuse scenario's own flags.
+type abuseFlags struct {
+	cases                            string
+	flood, pingFlood, repeat         int
+	channels                         int
+	stormClients, names, protocol    int
+	slowloris, halfOpen              int
+	noRead, readers, publish, pubSz  int
+	churn, churnConc, panics, blocks int
+	blockMsgs                        int
+	trickle, probeEvery, liveness    time.Duration
+	returnWithin, caseTime           time.Duration
+	offenders                        string
 }
 
 func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&f.url, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the hub")
+	fs.StringVar(&f.url, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the hub (abuse: default none, it starts its own servers)")
 	fs.IntVar(&f.n, "n", 1000, "connections (subscribers; echo clients)")
 	fs.IntVar(&f.msgs, "msgs", 0, "fanout/slow: messages to publish (default 100; slow 1000); echo: requests per connection (default 100)")
 	fs.Float64Var(&f.rate, "rate", 0, "fanout/slow: publish at this many msgs/s (0: one at a time); churn: cycles/s (default 100)")
@@ -65,7 +90,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.channel, "channel", "room", "channel the subscribers join and the publisher publishes on")
 	fs.StringVar(&f.event, "event", "chat.message", "event the publisher sends (the hub publishes it to -channel)")
 	fs.StringVar(&f.echoEvent, "echo-event", "echo", "event of the echo scenario's requests")
-	fs.DurationVar(&f.hold, "hold", 10*time.Second, "idle: how long to hold the connections")
+	fs.DurationVar(&f.hold, "hold", 10*time.Second, "idle: how long to hold the connections; abuse: how long slowloris and half-open connections wait for the server to end them (default 15s)")
 	fs.DurationVar(&f.duration, "duration", 0, "churn: how long to run (default 10s); echo: stop sending after this long (0: no limit)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "bound on each handshake, each message's delivery and each wait")
 	fs.DurationVar(&f.settle, "settle", 2*time.Second, "churn: wait this long before the after-readings")
@@ -84,7 +109,33 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.peers, "peers", "surge,surge-inline,gorilla,nbio", "compare: servers to run (surge, surge-inline, gorilla, nbio, stub, floor)")
 	fs.StringVar(&f.scenarios, "scenarios", "idle,fanout,echo", "compare: scenarios to run on each server")
 	fs.StringVar(&f.out, "out", "docs/benchmarks.md", "compare: Markdown file to update (relative to the repository root)")
-	fs.StringVar(&f.repo, "repo", "", "compare: repository root (default: found from the working directory)")
+	fs.StringVar(&f.repo, "repo", "", "compare, abuse: repository root (default: found from the working directory)")
+	a, d := &f.abuse, abuseDefaults
+	fs.StringVar(&a.cases, "cases", "", "abuse: cases to run, comma-separated, in order (\"flood-*\" picks every flood; default all)")
+	fs.IntVar(&a.flood, "flood", d.Flood, "abuse: messages (or pings) of one flood")
+	fs.IntVar(&a.pingFlood, "ping-flood", d.PingFlood, "abuse: pings of ping-flood-noread (which must not grow the server's memory by more than 24 MiB)")
+	fs.IntVar(&a.repeat, "repeat", d.Repeat, "abuse: close-then-hangup/-reset clients, one after another")
+	fs.IntVar(&a.channels, "channels", d.Channels, "abuse: channels one client subscribes to in subscribe-storm-one")
+	fs.IntVar(&a.stormClients, "storm-clients", d.StormClients, "abuse: clients of subscribe-storm-many (100 channels each)")
+	fs.IntVar(&a.names, "names", d.Names, "abuse: subscribes with a maximum-length (and an over-length) channel name")
+	fs.IntVar(&a.protocol, "protocol", d.Protocol, "abuse: connections of each protocol-violation case")
+	fs.IntVar(&a.slowloris, "slowloris", d.Slowloris, "abuse: connections trickling their handshake")
+	fs.IntVar(&a.halfOpen, "half-open", d.HalfOpen, "abuse: connections that send nothing")
+	fs.IntVar(&a.noRead, "noread", d.NoRead, "abuse: subscribers that never read (never-read)")
+	fs.IntVar(&a.readers, "readers", d.Readers, "abuse: subscribers that read, beside them")
+	fs.IntVar(&a.publish, "publish", d.Publish, "abuse: messages published to the hot channel (never-read)")
+	fs.IntVar(&a.pubSz, "publish-size", d.PublishSize, "abuse: filler bytes of each published message")
+	fs.IntVar(&a.churn, "churn", d.Churn, "abuse: connect-and-reset cycles")
+	fs.IntVar(&a.churnConc, "churn-conc", d.ChurnConc, "abuse: churn cycles in flight")
+	fs.IntVar(&a.panics, "panics", d.Panics, "abuse: requests to the panicking handler")
+	fs.IntVar(&a.blocks, "blockers", d.Blockers, "abuse: clients whose handler never returns")
+	fs.IntVar(&a.blockMsgs, "block-msgs", d.BlockMsgs, "abuse: messages each blocked client sends after the blocking one")
+	fs.DurationVar(&a.trickle, "trickle", d.Trickle, "abuse: interval between two bytes of a slowloris handshake")
+	fs.DurationVar(&a.probeEvery, "probe-every", 15*time.Millisecond, "abuse: the probe's interval between round trips")
+	fs.DurationVar(&a.liveness, "liveness", 2*time.Second, "abuse: longest wait for a probe answer before a case fails")
+	fs.DurationVar(&a.returnWithin, "return-within", 15*time.Second, "abuse: bound on the server's return to its baseline after a case")
+	fs.DurationVar(&a.caseTime, "case-time", 60*time.Second, "abuse: bound on one case's hostile phase")
+	fs.StringVar(&a.offenders, "offenders", "", `abuse: local addresses of the hostile connections ("A-B" or "A,B"; default 127.0.0.2)`)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()

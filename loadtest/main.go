@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/surge-ws/ws/loadtest/internal/abuse"
 	"github.com/surge-ws/ws/loadtest/internal/agent"
 	"github.com/surge-ws/ws/loadtest/internal/compare"
 	"github.com/surge-ws/ws/loadtest/internal/progress"
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, workerArg
 		return 2
 	}
 	name := args[0]
-	if name != "compare" && !slices.Contains(scenario.Names, name) {
+	if name != "compare" && name != "abuse" && !slices.Contains(scenario.Names, name) {
 		fmt.Fprintf(stderr, "loadtest: unknown scenario %q\n\n", name)
 		fs.Usage()
 		return 2
@@ -93,6 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, workerArg
 	}
 	if name == "compare" {
 		return runCompare(ctx, &f, command, stdout, stderr, line, workerArgv)
+	}
+	if name == "abuse" {
+		line.Stop()
+		return runAbuse(ctx, &f, command, stdout, stderr)
 	}
 	f.scenarioDefaults(name)
 	o, err := options(ctx, &f, line, workerArgv)
@@ -231,4 +236,71 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// runAbuse runs the abuse scenario.
+func runAbuse(ctx context.Context, f *flags, command string, stdout, stderr io.Writer) int {
+	a := f.abuse
+	o := abuse.Options{
+		Cases: splitList(a.cases),
+		Sizes: abuse.Sizes{
+			Flood: a.flood, PingFlood: a.pingFlood, Repeat: a.repeat, Channels: a.channels, StormClients: a.stormClients,
+			Names: a.names, Protocol: a.protocol, Slowloris: a.slowloris, HalfOpen: a.halfOpen,
+			NoRead: a.noRead, Readers: a.readers, Publish: a.publish, PublishSize: a.pubSz,
+			Churn: a.churn, ChurnConc: a.churnConc, Panics: a.panics, Blockers: a.blocks, BlockMsgs: a.blockMsgs,
+			Trickle: a.trickle,
+		},
+		ProbeEvery: a.probeEvery, Liveness: a.liveness, Timeout: f.timeout,
+		ReturnWithin: a.returnWithin, CaseTime: a.caseTime, MaxTime: f.maxTime,
+		AllowRemote: f.allowRemote,
+	}
+	if !f.quiet {
+		o.Log = stderr
+	}
+	if f.set["hold"] {
+		o.Sizes.Hold = f.hold
+	}
+	if a.offenders != "" {
+		src, err := parseSources(a.offenders)
+		if err != nil || len(src) == 0 {
+			fmt.Fprintln(stderr, "loadtest: -offenders:", err)
+			return 2
+		}
+		o.Offenders = src
+	}
+	if f.set["url"] {
+		o.URL, o.ServerPID, o.StatsURL = f.url, f.pid, f.statsURL
+	} else {
+		root := f.repo
+		if root == "" {
+			wd, err := os.Getwd()
+			if err == nil {
+				root, err = compare.RepoRoot(wd)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "loadtest:", err)
+				return 2
+			}
+		}
+		o.Root = root
+	}
+	res, err := abuse.Run(ctx, o)
+	if res == nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	res.Command = command
+	status := 0
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest: run stopped:", err)
+		status = 1
+	}
+	if res.Abuse.Failed > 0 {
+		status = 1
+	}
+	if err := emit(res, f, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	return status
 }
