@@ -203,3 +203,57 @@ func TestDefaultPresenceIsLocalView(t *testing.T) {
 		t.Fatalf("%+v", chans)
 	}
 }
+
+// Every publish goes to the Broker, whether or not this node has a subscriber: the subscribers may all
+// be on other nodes.
+func TestPublishReachesBroker(t *testing.T) {
+	tests := []struct {
+		name    string
+		publish func(t *testing.T, h *Hub, c *Client, p *fakePeer) error
+		want    Packet
+	}{
+		{"no local subscriber", func(_ *testing.T, h *Hub, _ *Client, _ *fakePeer) error {
+			return h.Publish("elsewhere", "e", 1)
+		}, Packet{Channel: "elsewhere", Event: "e", Data: []byte("1")}},
+		{"a local subscriber", func(t *testing.T, h *Hub, c *Client, p *fakePeer) error {
+			if err := c.Subscribe("here"); err != nil {
+				return err
+			}
+			err := h.Publish("here", "e", 2)
+			p.nextFrame(t)
+			return err
+		}, Packet{Channel: "here", Event: "e", Data: []byte("2")}},
+		{"broadcast", func(t *testing.T, h *Hub, _ *Client, p *fakePeer) error {
+			err := h.Broadcast("b", 3)
+			p.nextFrame(t)
+			return err
+		}, Packet{Event: "b", Data: []byte("3")}},
+		{"from a handler, no local subscriber", func(t *testing.T, h *Hub, c *Client, p *fakePeer) error {
+			h.On("say", func(ctx *Context) error { return ctx.Publish("elsewhere", "said", ctx.Message().Data) })
+			send(h, c, `{"id":"1","event":"say","data":4}`)
+			if got := p.nextRaw(t); got != okReply("1", "say") {
+				t.Fatalf("handler answered %s", got)
+			}
+			return nil
+		}, Packet{Channel: "elsewhere", Event: "said", Data: []byte("4")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &publishRecorder{Broker: NewMemoryBroker()}
+			h := newHub(t, Config{Broker: b, Node: "n1"})
+			c, p := connect(t, h)
+			if err := tc.publish(t, h, c, p); err != nil {
+				t.Fatal(err)
+			}
+			got := b.packets()
+			if len(got) != 1 {
+				t.Fatalf("the broker got %d packets, want 1: %+v", len(got), got)
+			}
+			tc.want.Origin = "n1"
+			if g := got[0]; g.Channel != tc.want.Channel || g.Event != tc.want.Event ||
+				string(g.Data) != string(tc.want.Data) || g.Origin != tc.want.Origin {
+				t.Fatalf("the broker got %+v, want %+v", g, tc.want)
+			}
+		})
+	}
+}

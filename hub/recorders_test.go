@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 )
 
@@ -35,4 +36,24 @@ func (p *presenceRecorder) Remove(ctx context.Context, id string) error {
 func (p *presenceRecorder) Close(ctx context.Context) error {
 	p.closed.Store(true)
 	return p.Presence.Close(ctx)
+}
+
+// publishRecorder records the packets that reach a Broker's Publish.
+type publishRecorder struct {
+	Broker
+	mu        sync.Mutex
+	published []Packet
+}
+
+func (b *publishRecorder) Publish(ctx context.Context, channel string, p Packet) error {
+	b.mu.Lock()
+	b.published = append(b.published, p)
+	b.mu.Unlock()
+	return b.Broker.Publish(ctx, channel, p)
+}
+
+func (b *publishRecorder) packets() []Packet {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Packet(nil), b.published...)
 }
