@@ -95,7 +95,7 @@ type blockingPeer struct {
 
 func (p *blockingPeer) WritePrepared(*frame.Prepared) error {
 	p.once.Do(func() { close(p.entered) })
-	<-p.release
+	waitRelease(p.release)
 	return nil
 }
 func (p *blockingPeer) Write(frame.OpCode, []byte) error    { return p.WritePrepared(nil) }
@@ -112,9 +112,9 @@ func TestDefect3NoGlobalLockDuringPublish(t *testing.T) {
 	bp := &blockingPeer{entered: make(chan struct{}), release: make(chan struct{})}
 	h.open(c, bp)
 	_ = c.Subscribe("a")
-	done := make(chan error)
+	done := make(chan error, 1)
 	go func() { done <- h.Publish("a", "stuck", nil) }()
-	<-bp.entered
+	await(t, bp.entered, "publish inside the blocking write")
 
 	// While that publish is inside a write: subscribe to the same and other channels, publish elsewhere,
 	// register handlers, list clients, connect and disconnect.
@@ -138,7 +138,7 @@ func TestDefect3NoGlobalLockDuringPublish(t *testing.T) {
 		t.Fatal("hub operations blocked behind a publish's write")
 	}
 	close(bp.release)
-	if err := <-done; err != nil {
+	if err := await(t, done, "return of the publish once its write was released"); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.Close("")
@@ -176,7 +176,7 @@ func TestDefect3ReentrantCloseDuringPublish(t *testing.T) {
 		_ = c.Subscribe("room")
 		peers = append(peers, p)
 	}
-	done := make(chan error)
+	done := make(chan error, 1)
 	go func() { done <- h.Broadcast("x", nil) }()
 	select {
 	case err := <-done:
@@ -218,7 +218,7 @@ func TestDefect4CloseCodesReachTheClient(t *testing.T) {
 	if code, reason := pfull.waitClosed(t); code != 1008 || reason != "send buffer full" {
 		t.Fatalf("full: %d %q", code, reason)
 	}
-	if err := h.Stop(context.Background()); err != nil {
+	if err := stopHub(h); err != nil {
 		t.Fatal(err)
 	}
 	if code, reason := pstop.waitClosed(t); code != 1001 || reason != "server shutdown" {
@@ -268,7 +268,7 @@ func TestDefect5SlowConsumerDoesNotFailPublish(t *testing.T) {
 func TestDefect6SlowHandlerDoesNotBlockReadPath(t *testing.T) {
 	h := newHub(t, Config{})
 	release := make(chan struct{})
-	h.On("slow", func(ctx *Context) error { <-release; return nil })
+	h.On("slow", func(ctx *Context) error { waitRelease(release); return nil })
 	c, p := connect(t, h)
 	send(h, c, `{"id":"1","event":"slow"}`)
 	returned := make(chan struct{})

@@ -15,7 +15,7 @@ import (
 
 func TestDefaults(t *testing.T) {
 	h := New("", Config{})
-	defer h.Stop(context.Background())
+	defer stopHub(h)
 	if h.Name() != "default" {
 		t.Fatal(h.Name())
 	}
@@ -36,7 +36,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("node %q", cfg.Node)
 	}
 	h2 := New("", Config{})
-	defer h2.Stop(context.Background())
+	defer stopHub(h2)
 	if h2.Node() == h.Node() {
 		t.Fatal("two default hubs share a node id")
 	}
@@ -444,15 +444,15 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(h.Status())
 	}
 	release := make(chan struct{})
-	h.On("slow", func(ctx *Context) error { <-release; return ctx.Reply("late") })
+	h.On("slow", func(ctx *Context) error { waitRelease(release); return ctx.Reply("late") })
 	c1, p1 := connect(t, h)
 	c2, p2 := connect(t, h)
 	_ = c1.Subscribe("room")
 	_ = h.Publish("room", "queued", 1) // queued before Stop: flushed before the close
 	send(h, c2, `{"id":"1","event":"slow"}`)
 
-	stopped := make(chan error)
-	go func() { stopped <- h.Stop(context.Background()) }()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stopHub(h) }()
 	for _, p := range []*fakePeer{p1, p2} {
 		if code, reason := p.waitClosed(t); code != frame.CloseGoingAway || reason != "server shutdown" {
 			t.Fatalf("stop closed with %d %q", code, reason)
@@ -473,7 +473,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal("admitted during Stop")
 	}
 	close(release)
-	if err := <-stopped; err != nil {
+	if err := await(t, stopped, "Stop to return once the handler was released"); err != nil {
 		t.Fatal(err)
 	}
 	if h.Status() != StatusStopped || !b.closed.Load() || !pr.closed.Load() {
@@ -488,7 +488,7 @@ func TestLifecycle(t *testing.T) {
 	if err := h.Publish("room", "x", nil); !errors.Is(err, ErrHubStopped) {
 		t.Fatal(err)
 	}
-	if err := h.Stop(context.Background()); err != nil {
+	if err := stopHub(h); err != nil {
 		t.Fatal(err)
 	}
 	if pr.removes.Load() != 2 {
@@ -499,7 +499,7 @@ func TestLifecycle(t *testing.T) {
 func TestStopDeadline(t *testing.T) {
 	h := New("deadline", Config{Logger: discardLogger()})
 	release := make(chan struct{})
-	h.On("stuck", func(ctx *Context) error { <-release; return nil })
+	h.On("stuck", func(ctx *Context) error { waitRelease(release); return nil })
 	c, _ := connect(t, h)
 	send(h, c, `{"event":"stuck"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -525,7 +525,7 @@ func TestCheckUsesChecker(t *testing.T) {
 func TestOpenDuringStop(t *testing.T) {
 	h := New("x", Config{})
 	c, _, _ := h.admit(upgradeRequest())
-	if err := h.Stop(context.Background()); err != nil {
+	if err := stopHub(h); err != nil {
 		t.Fatal(err)
 	}
 	p := newFakePeer(h, c)
@@ -576,7 +576,7 @@ func TestBuiltinsRunInlineWithoutUserCode(t *testing.T) {
 	h2.OnSubscribe(func(ctx *Context, ch string) error { hooked <- true; return nil })
 	c2, p2 := connect(t, h2)
 	h2.message(c2, frame.OpText, []byte(`{"id":"1","event":"subscribe","channel":"room"}`))
-	<-hooked
+	await(t, hooked, "the subscribe hook to run")
 	if r := p2.next(t); r["ok"] != true {
 		t.Fatalf("hooked subscribe reply %v", r)
 	}

@@ -246,13 +246,18 @@ func newHub(t testing.TB, cfg Config) *Hub {
 	t.Helper()
 	h := New("test", cfg)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		if err := h.Stop(ctx); err != nil {
+		if err := stopHub(h); err != nil {
 			t.Errorf("stop: %v", err)
 		}
 	})
 	return h
+}
+
+// stopHub stops h, giving up after waitFor.
+func stopHub(h *Hub) error {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	return h.Stop(ctx)
 }
 
 func mustJSON(t testing.TB, s string) map[string]any {

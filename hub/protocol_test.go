@@ -205,7 +205,7 @@ func TestOrderingUnderSlowHandler(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	h.On("slow", func(ctx *Context) error {
-		<-release
+		waitRelease(release)
 		mu.Lock()
 		order = append(order, ctx.Message().ID)
 		mu.Unlock()
@@ -253,8 +253,12 @@ func TestContextCancelledOnDisconnect(t *testing.T) {
 	done := make(chan error, 1)
 	h.On("wait", func(ctx *Context) error {
 		close(started)
-		<-ctx.Context().Done()
-		done <- context.Cause(ctx.Context())
+		select {
+		case <-ctx.Context().Done():
+			done <- context.Cause(ctx.Context())
+		case <-time.After(2 * waitFor): // the test fails on its own wait; do not hold Stop up
+			done <- errors.New("context not cancelled")
+		}
 		return nil
 	})
 	c, p := connect(t, h)
@@ -262,7 +266,7 @@ func TestContextCancelledOnDisconnect(t *testing.T) {
 		t.Fatal("an idle client has a context")
 	}
 	send(h, c, `{"id":"1","event":"wait"}`)
-	<-started
+	await(t, started, "the handler to start")
 	_ = p.Close(1000, "bye")
 	select {
 	case err := <-done:
@@ -319,7 +323,7 @@ func TestContextAccessors(t *testing.T) {
 	})
 	c, p := connect(t, h)
 	send(h, c, `{"id":"1","event":"x","channel":"ch"}`)
-	if s := <-got; s != "u1/Ann/ch/truefalse" {
+	if s := await(t, got, "the handler's report"); s != "u1/Ann/ch/truefalse" {
 		t.Fatal(s)
 	}
 	if s := p.nextRaw(t); s != `{"event":"hello","data":"you"}` {
@@ -346,7 +350,7 @@ func TestMessageTooBig(t *testing.T) {
 func TestReceiveBufferFull(t *testing.T) {
 	h := newHub(t, Config{ReceiveBuffer: 2})
 	release := make(chan struct{})
-	h.On("slow", func(ctx *Context) error { <-release; return nil })
+	h.On("slow", func(ctx *Context) error { waitRelease(release); return nil })
 	c, p := connect(t, h)
 	for range 4 {
 		send(h, c, `{"event":"slow"}`)
