@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
@@ -36,6 +37,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status, why := unservable(r); status != 0 {
 		writeReject(w, status, nil, why)
 		return
+	}
+	// Counted against IPLimits from here; the hijacked connection's close
+	// callback uncounts it, or the deferred release if it never gets one.
+	var release func(netpoll.Connection) error
+	if s.IPLimits.on() {
+		ip := addrIP(parseAddr(r.RemoteAddr))
+		if why := s.ips.admit(ip, s.IPLimits, time.Now()); why != "" {
+			writeReject(w, http.StatusTooManyRequests, retryAfter, why)
+			return
+		}
+		release = func(netpoll.Connection) error { s.ips.release(ip); return nil }
+		defer func() {
+			if release != nil {
+				_ = release(nil)
+			}
+		}()
 	}
 	fr, err := frame.RequestFromHTTP(r.Method, r.RequestURI, r.Proto, r.Host, r.Header)
 	if err != nil {
@@ -77,6 +94,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		eng.cfg.Logger.Warn("conn: cannot take the connection from net/http", "remote", r.RemoteAddr, "err", err)
 		return // net/http answers or drops it; nothing of ours exists yet
+	}
+	if release != nil {
+		_ = np.AddCloseCallback(release)
+		release = nil
 	}
 	s.adopt(eng, np, fr, value, buffered)
 }

@@ -102,7 +102,7 @@ func (c *Conn) hangupSocket() {
 	if !c.acquireFD() {
 		return
 	}
-	err := unix.Shutdown(c.fd, unix.SHUT_WR)
+	err := unix.Shutdown(int(c.fd), unix.SHUT_WR)
 	c.releaseFD()
 	if err != nil {
 		c.closeSocket()

@@ -29,11 +29,12 @@ const (
 // frames go into a bounded queue that the event loop's flushers write out.
 // Frames written by one goroutine leave in the order written.
 type Conn struct {
-	np   netpoll.Connection
-	fd   int
-	eng  *engine
-	lctx loopCtx
-	srv  *Server // nil on a dialed connection
+	np     netpoll.Connection
+	fd     int32        // the socket; int32 to share a word with fdRefs
+	fdRefs atomic.Int32 // goroutines inside a raw system call on fd; see acquireFD
+	eng    *engine
+	lctx   loopCtx
+	srv    *Server // nil on a dialed connection
 
 	value atomic.Value
 
@@ -46,7 +47,10 @@ type Conn struct {
 	msgZip  bool
 	recvErr bool // we failed the connection: ignore further input
 	opened  bool // OnOpen ran
-	dial    *dialState
+	// gate keeps netpoll's close path off the poller goroutine; see
+	// RunInline. (Here because it fills the hole after the bools.)
+	gate atomic.Uint32
+	dial *dialState
 
 	// Timers: lastRead is stamped on every input; the rest belong to the
 	// wheel goroutine (Expire).
@@ -55,16 +59,13 @@ type Conn struct {
 	pingAt   poller.Tick // tick our unanswered ping went out; 0 = none
 
 	state atomic.Uint32
-	// gate keeps netpoll's close path off the poller goroutine; see runTask.
-	gate atomic.Uint32
 
 	// Write side, under mu.
 	// (Field order keeps the struct at 320 bytes, a malloc size class: an
 	// idle connection's memory is mostly this struct and netpoll's.)
 	mu         sync.Mutex
-	fdRefs     atomic.Int32 // goroutines inside a raw system call on fd; see acquireFD
-	q          []outFrame   // waiting frames; nil while nothing was ever queued
 	qMsgs      int32
+	q          []outFrame // waiting frames; nil while nothing was ever queued
 	qBytes     int32
 	closeCode  frame.CloseCode // what OnClose reports: the peer's close, else ours
 	proto      uint8           // 1 + index of the subprotocol in Config.Subprotocols; 0: none
@@ -149,7 +150,7 @@ func (c *Conn) sockName(f func(int) (unix.Sockaddr, error)) net.Addr {
 		return nil
 	}
 	defer c.releaseFD()
-	sa, err := f(c.fd)
+	sa, err := f(int(c.fd))
 	if err != nil {
 		return nil
 	}
@@ -188,7 +189,7 @@ func (c *Conn) Open() bool { return c.state.Load() == stateOpen }
 
 func newConn(eng *engine, np netpoll.Connection, client bool) *Conn {
 	c := &Conn{np: np, eng: eng}
-	c.fd = np.(interface{ Fd() int }).Fd()
+	c.fd = int32(np.(interface{ Fd() int }).Fd())
 	c.lctx.c = c
 	c.dec.Client = client
 	c.dec.MaxMessageSize = eng.cfg.MaxMessageSize

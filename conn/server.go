@@ -37,6 +37,9 @@ type Server struct {
 	// Other methods get 405; the response is buffered and the connection
 	// closed after it (no streaming, no keep-alive).
 	Fallback http.Handler
+	// IPLimits bound the connections and handshakes per second of one client
+	// address (Serve and ServeHTTP alike). Default: no limit.
+	IPLimits IPLimits
 
 	initOnce sync.Once
 	initErr  error
@@ -49,6 +52,8 @@ type Server struct {
 	drained chan struct{}
 	evl     netpoll.EventLoop
 	addr    net.Addr
+
+	ips ipTable
 }
 
 // Listen opens a TCP listener for Serve; with reusePort several processes can
@@ -115,7 +120,28 @@ func (s *Server) onPrepare(np netpoll.Connection) context.Context {
 	}
 	_ = np.AddCloseCallback(c.onClosed)
 	s.eng.wheel.Schedule(&c.timer, s.eng.wheel.Now()+s.eng.handshakeTicks)
+	if why := s.admitIP(np, np.RemoteAddr()); why != "" {
+		// Answered before the request is read: nothing of it is needed.
+		c.recvErr = true
+		c.answerAndHangup(frame.AppendReject(nil, http.StatusTooManyRequests, retryAfter, why))
+		c.mu.Lock()
+		c.kickLocked(false) // a flusher writes it, not the accepting poller
+	}
 	return &c.lctx
+}
+
+// admitIP counts np against IPLimits until it closes, or returns why its
+// address may not open another connection.
+func (s *Server) admitIP(np netpoll.Connection, remote net.Addr) string {
+	if !s.IPLimits.on() {
+		return ""
+	}
+	ip := addrIP(remote)
+	if why := s.ips.admit(ip, s.IPLimits, time.Now()); why != "" {
+		return why
+	}
+	_ = np.AddCloseCallback(func(netpoll.Connection) error { s.ips.release(ip); return nil })
+	return ""
 }
 
 func (s *Server) onRequest(ctx context.Context, np netpoll.Connection) error {
@@ -153,6 +179,7 @@ func (s *Server) unregister(c *Conn) {
 	}
 	c.next, c.prev = nil, nil
 	s.count--
+
 	if s.count == 0 && s.drained != nil {
 		close(s.drained)
 		s.drained = nil

@@ -272,7 +272,7 @@ func (c *Conn) drainLocked(iov *iovecs) {
 			c.writeFailed(ErrClosed)
 			return
 		}
-		written, err := iov.write(c.fd, batch)
+		written, err := iov.write(int(c.fd), batch)
 		c.releaseFD()
 		if err != nil {
 			c.writeFailed(err)
