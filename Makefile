@@ -1,6 +1,6 @@
 # One entry per habit. CI (.ci/run) runs: check, test, fuzz-smoke.
 GO      ?= go
-MODULES := . $(wildcard interop loadtest)
+MODULES := . hub/internal/jsoncmp $(wildcard interop loadtest)
 # A count, not a duration: with a duration, Go 1.26's fuzz coordinator can
 # report "context deadline exceeded" as a failure when the time runs out while
 # a worker is mid-input (golang/go#75804, fixed in Go 1.27).
