@@ -2,8 +2,10 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -409,6 +411,38 @@ func TestDecoderRFCExamples(t *testing.T) {
 			f, n, err := d.Next(tc.b)
 			if err != nil || n != len(tc.b) || string(f.Payload) != tc.want {
 				t.Fatalf("%q %d %v", f.Payload, n, err)
+			}
+		})
+	}
+}
+
+// Close codes that may never be sent on the wire (RFC 6455 7.4.1: 1004-1006
+// and 1015 are reserved for reports; 0-999 and 5000+ are not codes) fail the
+// connection with 1002; every sendable range passes.
+func TestDecoderCloseCodesOnTheWire(t *testing.T) {
+	mask := [4]byte{9, 8, 7, 6}
+	for _, tc := range []struct {
+		code CloseCode
+		ok   bool
+	}{
+		{999, false}, {1000, true}, {1001, true}, {1002, true}, {1003, true},
+		{1004, false}, {CloseNoStatus, false}, {CloseAbnormal, false},
+		{1007, true}, {1011, true}, {1014, true}, {1015, false}, {1016, false},
+		{2999, false}, {3000, true}, {4999, true}, {5000, false},
+	} {
+		t.Run(strconv.Itoa(int(tc.code)), func(t *testing.T) {
+			payload := binary.BigEndian.AppendUint16(nil, uint16(tc.code))
+			b := AppendFrame(nil, true, OpClose, 0, payload, &mask)
+			var d Decoder
+			_, n, err := d.Next(b)
+			if tc.ok {
+				if err != nil || n != len(b) {
+					t.Fatalf("close code %d: n=%d err=%v, want the frame accepted", tc.code, n, err)
+				}
+				return
+			}
+			if CloseCodeOf(err) != CloseProtocolError {
+				t.Fatalf("close code %d: err=%v, want a protocol error (1002)", tc.code, err)
 			}
 		})
 	}
