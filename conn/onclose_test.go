@@ -93,3 +93,39 @@ func pingB(t *testing.T, b *rawClient) {
 	}
 	b.send(true, frame.OpPong, f.Payload)
 }
+
+// ReadTimeout closes a connection that sends nothing (not even a pong) with
+// 1001 "read timeout"; one that keeps talking stays.
+func TestReadTimeoutClosesSilentConnection(t *testing.T) {
+	rec := newRecorder(true)
+	s := &Server{Handler: rec, Config: Config{ReadTimeout: 300 * time.Millisecond, PingInterval: -1}}
+	addr := startServer(t, s)
+	talker := dialRaw(t, addr)
+	talker.handshake(nil)
+	silent := dialRaw(t, addr)
+	silent.handshake(nil)
+	done := make(chan struct{})
+	go func() {
+		silent.expectClose(frame.CloseGoingAway, "read timeout")
+		close(done)
+	}()
+	deadline := time.After(5 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if got := rec.waitClosed(t); got != "1001 read timeout" {
+				t.Fatalf("OnClose got %q, want 1001 read timeout", got)
+			}
+			talker.send(true, frame.OpText, []byte("alive"))
+			if f := talker.mustNext(); string(f.Payload) != "alive" {
+				t.Fatalf("the talking client: %q", f.Payload)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the silent connection was not closed within 5 s of a 300 ms ReadTimeout")
+		case <-time.After(100 * time.Millisecond):
+			talker.send(true, frame.OpText, []byte("tick"))
+			talker.mustNext()
+		}
+	}
+}
