@@ -67,39 +67,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		req.LocalAddr = la
 	}
-	eng, hook := s.eng, s.Upgrade
-	if s.Route != nil {
-		if ep := s.Route(req); ep != nil {
-			if eng, err = ep.engine(); err != nil {
-				http.Error(w, "endpoint misconfigured", http.StatusInternalServerError)
-				return
-			}
-			hook = ep.Upgrade
-		}
-	}
-	var value any
-	var rej *Reject
-	if hook != nil {
-		value, rej = callUpgrade(eng, hook, req)
-	}
-	if rej != nil {
-		status := rej.Status
-		if status == 0 {
-			status = http.StatusForbidden
-		}
-		writeReject(w, status, rej.Header, rej.Body)
+	v := s.decide(req)
+	if v.status != 0 {
+		writeReject(w, v.status, v.header, v.body)
 		return
 	}
 	np, buffered, err := hijack(w)
 	if err != nil {
-		eng.cfg.Logger.Warn("conn: cannot take the connection from net/http", "remote", r.RemoteAddr, "err", err)
+		v.eng.cfg.Logger.Warn("conn: cannot take the connection from net/http", "remote", r.RemoteAddr, "err", err)
 		return // net/http answers or drops it; nothing of ours exists yet
 	}
 	if release != nil {
 		_ = np.AddCloseCallback(release)
 		release = nil
 	}
-	s.adopt(eng, np, fr, value, buffered)
+	s.adopt(v.eng, np, fr, v.value, buffered)
 }
 
 // adopt runs, for a hijacked connection, what Serve's handshake does after
@@ -113,17 +95,10 @@ func (s *Server) adopt(eng *engine, np netpoll.Connection, fr *frame.Request, va
 		return
 	}
 	_ = np.AddCloseCallback(c.onClosed)
-	if value != nil {
-		c.value.Store(value)
-	}
-	proto := frame.SelectProtocol(fr.Protocols, eng.cfg.Subprotocols)
-	deflate := eng.cfg.Compression && fr.Deflate
-	c.proto = c.protoIndex(proto)
-	c.dec.Deflate = deflate
+	resp := c.accept(fr, value)
 	c.mu.Lock()
 	c.reading = true // like an input callback: what OnOpen writes leaves with the 101
-	c.deflate = deflate
-	c.pushLocked(outFrame{b: frame.AppendAccept(make([]byte, 0, 256), fr, proto, deflate, nil)})
+	c.pushLocked(outFrame{b: resp})
 	c.advance(stateOpen) // nobody else knows the connection yet
 	c.mu.Unlock()
 	c.open()

@@ -255,42 +255,17 @@ func (c *Conn) serverHandshake(data []byte) int {
 	if n == 0 {
 		return 0
 	}
-	var value any
-	var rej *Reject
-	r := &Request{Request: req, RemoteAddr: c.np.RemoteAddr(), LocalAddr: c.np.LocalAddr()}
-	hook := c.srv.Upgrade
-	if c.srv.Route != nil {
-		if ep := c.srv.Route(r); ep != nil {
-			eng, err := ep.engine()
-			if err != nil {
-				c.reject(http.StatusInternalServerError, nil, "endpoint misconfigured")
-				return len(data)
-			}
-			c.eng, hook = eng, ep.Upgrade
-			cfg = &eng.cfg
-			c.dec.MaxMessageSize = cfg.MaxMessageSize
-			_ = c.np.SetWriteTimeout(cfg.WriteTimeout)
-		}
+	v := c.srv.decide(&Request{Request: req, RemoteAddr: c.np.RemoteAddr(), LocalAddr: c.np.LocalAddr()})
+	if v.eng != c.eng {
+		c.eng = v.eng
+		c.dec.MaxMessageSize = v.eng.cfg.MaxMessageSize
+		_ = c.np.SetWriteTimeout(v.eng.cfg.WriteTimeout)
 	}
-	if hook != nil {
-		value, rej = callUpgrade(c.eng, hook, r)
-	}
-	if rej != nil {
-		status := rej.Status
-		if status == 0 {
-			status = http.StatusForbidden
-		}
-		c.reject(status, rej.Header, rej.Body)
+	if v.status != 0 {
+		c.reject(v.status, v.header, v.body)
 		return len(data)
 	}
-	proto := frame.SelectProtocol(req.Protocols, cfg.Subprotocols)
-	deflate := cfg.Compression && req.Deflate
-	resp := frame.AppendAccept(make([]byte, 0, 256), req, proto, deflate, nil) // one allocation, not a growing slice
-	if value != nil {
-		c.value.Store(value)
-	}
-	c.proto = c.protoIndex(proto)
-	c.dec.Deflate = deflate
+	resp := c.accept(req, v.value)
 	c.mu.Lock()
 	if !c.advance(stateOpen) {
 		// Closed while the hook ran (the handshake timeout, Shutdown).
@@ -298,11 +273,64 @@ func (c *Conn) serverHandshake(data []byte) int {
 		c.recvErr = true
 		return len(data)
 	}
-	c.deflate = deflate
 	c.pushLocked(outFrame{b: resp})
 	c.mu.Unlock()
 	c.open()
 	return n
+}
+
+// verdict is what Route and the Upgrade hook decided for an upgrade request.
+type verdict struct {
+	eng    *engine // the endpoint's engine, or the Server's
+	value  any     // for Conn.Value
+	status int     // 0: accept; else the HTTP status of the refusal
+	header http.Header
+	body   string
+}
+
+// decide runs Route and the Upgrade hook: the one handshake tail of Serve's
+// handshake and of ServeHTTP.
+func (s *Server) decide(r *Request) verdict {
+	v := verdict{eng: s.eng}
+	hook := s.Upgrade
+	if s.Route != nil {
+		if ep := s.Route(r); ep != nil {
+			eng, err := ep.engine()
+			if err != nil {
+				return verdict{eng: s.eng, status: http.StatusInternalServerError, body: "endpoint misconfigured"}
+			}
+			v.eng, hook = eng, ep.Upgrade
+		}
+	}
+	if hook == nil {
+		return v
+	}
+	var rej *Reject
+	if v.value, rej = callUpgrade(v.eng, hook, r); rej != nil {
+		v.value, v.status, v.header, v.body = nil, rej.Status, rej.Header, rej.Body
+		if v.status == 0 {
+			v.status = http.StatusForbidden
+		}
+	}
+	return v
+}
+
+// accept settles what the handshake negotiates — subprotocol, compression,
+// the hook's value — and returns the 101 answer to queue. Input goroutine
+// (or, for ServeHTTP, before the connection is shared).
+func (c *Conn) accept(req *frame.Request, value any) []byte {
+	cfg := &c.eng.cfg
+	proto := frame.SelectProtocol(req.Protocols, cfg.Subprotocols)
+	deflate := cfg.Compression && req.Deflate
+	if value != nil {
+		c.value.Store(value)
+	}
+	c.proto = c.protoIndex(proto)
+	c.dec.Deflate = deflate
+	c.mu.Lock()
+	c.deflate = deflate
+	c.mu.Unlock()
+	return frame.AppendAccept(make([]byte, 0, 256), req, proto, deflate, nil) // one allocation, not a growing slice
 }
 
 // open runs OnOpen and arms the first ping/read deadline.
