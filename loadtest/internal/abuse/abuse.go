@@ -199,6 +199,8 @@ type Case struct {
 	leak func(s Sizes) int
 	// spread: the offenders stand for many hosts (Options.Spread), not one.
 	spread bool
+	// args are the server's flags for the case (after -addr, -stats-addr).
+	args []string
 	// maxGrowth bounds the server's RSS growth during the case (peak minus
 	// baseline), for cases whose offence is to make the server hold memory
 	// (0: not checked).

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/loadtest/internal/hist"
 )
+
+// capConns is slowloris-capped's limit of connections per address.
+const capConns = 64
 
 // dialConc bounds the dials in flight of the cases that open many
 // connections.
@@ -201,6 +205,26 @@ var connCases = []Case{
 		},
 		check:  stillOpen,
 		spread: true,
+	},
+	{
+		Name:   "slowloris-capped",
+		Server: ServerHostile,
+		args:   []string{"-ip-max-conns", strconv.Itoa(capConns), "-ip-handshake-rate", "50", "-ip-handshake-burst", strconv.Itoa(capConns)},
+		What:   "slowloris against a server with per-address limits (conn.Server.IPLimits: 64 connections, 50 new a second, bursts of 64)",
+		Expect: "http 429 at once past the per-address limits; the 64 admitted ended by the handshake timeout (10 s)",
+		run: func(ctx context.Context, e *env) error {
+			e.holdConns(ctx, e.sz.Slowloris, e.trickle)
+			return nil
+		},
+		check: func(e *env, got map[string]int64) error {
+			if err := stillOpen(e, got); err != nil {
+				return err
+			}
+			if n := got["http 429"]; n < int64(e.sz.Slowloris-2*capConns) {
+				return fmt.Errorf("%d of %d answered 429 (at most %d may be admitted)", n, e.sz.Slowloris, 2*capConns)
+			}
+			return nil
+		},
 	},
 	{
 		Name:   "half-open",

@@ -55,7 +55,7 @@ type AbuseCase struct {
 	// Failures say why the verdict is not ok; Notes are what else was seen.
 	Failures []string `json:"failures,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
-	Verdict  string   `json:"verdict"` // "ok", "FAIL" or "skipped"
+	Verdict  string   `json:"verdict"` // "ok", "FAIL", "skipped" (the -url server lacks a handler) or "not run" (no server)
 }
 
 // GotSummary is what the offenders got, most frequent first.

@@ -8,9 +8,11 @@
 //     client's mailbox is stuck, and the client's later messages wait.
 //
 // It also serves the hub's Stats beside the goroutine count on -stats-addr,
-// so that channels left behind by a subscribe storm show.
+// so that channels left behind by a subscribe storm show, and sets the
+// transport's per-address limits (conn.Server.IPLimits, off by default and
+// in examples/chat) from its -ip-* flags.
 //
-//	go run ./loadtest/peers/hostile -addr 127.0.0.1:8080 -stats-addr 127.0.0.1:9002
+//	go run ./loadtest/peers/hostile -addr 127.0.0.1:8080 -stats-addr 127.0.0.1:9002 -ip-max-conns 64
 package main
 
 import (
@@ -34,10 +36,14 @@ import (
 func main() {
 	addr := flag.String("addr", ":8080", "address to listen on (hub at /ws)")
 	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, clients, channels, ...} as JSON on this address")
+	var ipl conn.IPLimits
+	flag.IntVar(&ipl.MaxConns, "ip-max-conns", 0, "connections (in handshake or open) per client address (0: no limit)")
+	flag.Float64Var(&ipl.HandshakeRate, "ip-handshake-rate", 0, "new connections per second per client address (0: no limit)")
+	flag.IntVar(&ipl.HandshakeBurst, "ip-handshake-burst", 0, "burst of -ip-handshake-rate (0: the rate)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *statsAddr); err != nil {
+	if err := run(ctx, *addr, *statsAddr, ipl); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -62,7 +68,7 @@ func newHub(release <-chan struct{}) *hub.Hub {
 	return h
 }
 
-func run(ctx context.Context, addr, statsAddr string) error {
+func run(ctx context.Context, addr, statsAddr string, ipl conn.IPLimits) error {
 	release := make(chan struct{})
 	h := newHub(release)
 	if err := h.Start(ctx); err != nil {
@@ -71,6 +77,7 @@ func run(ctx context.Context, addr, statsAddr string) error {
 	m := hub.NewMux()
 	m.Mount("/ws", h)
 	srv := m.Server(nil)
+	srv.IPLimits = ipl
 	ln, err := conn.Listen("tcp", addr, false)
 	if err != nil {
 		return err
