@@ -42,6 +42,7 @@ const (
 	ReasonSendBufferFull = hub.ReasonSendBufferFull
 	ReasonReceiveFull    = hub.ReasonReceiveFull
 	ReasonTooBig         = hub.ReasonTooBig
+	ReasonRateLimit      = hub.ReasonRateLimit
 
 	CloseKicked frame.CloseCode = hub.CloseKicked
 )
@@ -65,11 +66,12 @@ const (
 
 // Error codes the hub answers with.
 const (
-	CodeBadRequest   = hub.CodeBadRequest
-	CodeUnauthorized = hub.CodeUnauthorized
-	CodeForbidden    = hub.CodeForbidden
-	CodeNotFound     = hub.CodeNotFound
-	CodeInternal     = hub.CodeInternal
+	CodeBadRequest      = hub.CodeBadRequest
+	CodeUnauthorized    = hub.CodeUnauthorized
+	CodeForbidden       = hub.CodeForbidden
+	CodeNotFound        = hub.CodeNotFound
+	CodeTooManyRequests = hub.CodeTooManyRequests
+	CodeInternal        = hub.CodeInternal
 )
 
 // Sentinel errors (see package hub).
@@ -78,6 +80,8 @@ var (
 	ErrClientClosed    = hub.ErrClientClosed
 	ErrHubStopped      = hub.ErrHubStopped
 	ErrChannelRequired = hub.ErrChannelRequired
+	ErrTooManyChannels = hub.ErrTooManyChannels
+	ErrChannelTooLong  = hub.ErrChannelTooLong
 	ErrAlreadyReplied  = hub.ErrAlreadyReplied
 	ErrBrokerClosed    = hub.ErrBrokerClosed
 	ErrPresenceClosed  = hub.ErrPresenceClosed

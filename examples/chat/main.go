@@ -45,11 +45,12 @@ func main() {
 	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
 	sendBuffer := flag.Int("send-buffer", 0, "messages queued per connection before it is closed as a slow consumer (0: the hub's default, 32)")
 	inline := flag.Bool("inline-handlers", false, "run handlers on the connection's input goroutine (they never block here)")
+	rate := flag.Float64("message-rate", 0, "messages per second one connection may send (0: the hub's default, 100; negative: no limit, for load generators)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer}); err != nil {
+	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -62,6 +63,8 @@ type options struct {
 	InlineHandlers bool
 	// SendBuffer is the hub's SendBuffer (0: its default).
 	SendBuffer int
+	// MessageRate is the hub's MessageRate (0: its default; negative: off).
+	MessageRate float64
 	// Ready, if set, is called once the listeners are open, with their
 	// addresses (stats is nil without StatsAddr). Tests use it to learn the
 	// port of "127.0.0.1:0".
@@ -70,7 +73,7 @@ type options struct {
 
 // newHub is the seed program's hub.
 func newHub(opt options) *ws.Hub {
-	h := ws.New("default", ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer})
+	h := ws.New("default", ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer, MessageRate: opt.MessageRate})
 	h.On("echo", func(ctx *ws.Context) error {
 		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
 	})

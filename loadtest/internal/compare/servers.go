@@ -17,8 +17,8 @@ type Peer struct {
 // KnownPeers are the servers compare can run, by name.
 var KnownPeers = map[string]Peer{
 	// Every server gets a 256-message send queue per connection, gorilla's.
-	"surge":        {Name: "surge", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256"}, Note: "Surge hub (examples/chat), handlers on mailbox workers"},
-	"surge-inline": {Name: "surge-inline", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256", "-inline-handlers"}, Note: "Surge hub, handlers on the input goroutine (Config.InlineHandlers)"},
+	"surge":        {Name: "surge", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256", "-message-rate", "-1"}, Note: "Surge hub (examples/chat), handlers on mailbox workers"},
+	"surge-inline": {Name: "surge-inline", Pkg: "./examples/chat", Args: []string{"-send-buffer", "256", "-message-rate", "-1", "-inline-handlers"}, Note: "Surge hub, handlers on the input goroutine (Config.InlineHandlers)"},
 	"gorilla":      {Name: "gorilla", Pkg: "./loadtest/peers/gorilla", Note: "gorilla/websocket, read + write goroutine per connection"},
 	"nbio":         {Name: "nbio", Pkg: "./loadtest/peers/nbio", Note: "lesismal/nbio event loop"},
 	"stub":         {Name: "stub", Pkg: "./loadtest/peers/stub", Note: "loadtest's own stub hub on conn/ (no hub/)"},
