@@ -56,6 +56,18 @@
 // be shared by several connections, which all stay connected. Send, SendMany, Kick and KickMany take
 // either: an id matches the connection with that id and every connection of the user with that id.
 //
+// # Cluster
+//
+// Nodes of one hub join through a Broker (packets) and a Presence (who is connected where). A
+// Broker that implements ClusterBroker keeps hubs apart by name and carries commands: Send,
+// SendMany, Kick, KickMany and KickChannel then reach clients on other nodes. A connection id starts
+// with its node's address (Hub.Address), so a command for a connection id goes to that node alone;
+// a user id or a channel goes to every node, and each acts on its own clients. A packet reaches a
+// Broker with its wire form (Packet.Encoded), and a packet that comes back with it is sent to local
+// clients as those bytes. A Presence that implements ClusterPresence answers for the other nodes
+// only; the hub adds its own clients, exact and current. github.com/surge-ws/ws/redis implements
+// both on Redis.
+//
 // # Close codes
 //
 // Client.Close: 1000 with the reason. Kick, KickMany, KickChannel: 4000 (CloseKicked) with the reason.

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"strconv"
@@ -100,7 +101,7 @@ func New(name string, cfg Config) *Hub {
 	if name == "" {
 		name = "default"
 	}
-	h := &Hub{name: name, seed: maphash.MakeSeed(), idPrefix: randomHex(8) + "-", epoch: time.Now()}
+	h := &Hub{name: name, seed: maphash.MakeSeed(), idPrefix: randomHex(idRandomBytes) + "-", epoch: time.Now()}
 	h.base, h.cancelBase = context.WithCancel(context.Background())
 	for i := range h.shards {
 		s := &h.shards[i]
@@ -181,6 +182,13 @@ func (h *Hub) shardOf(key string) *shard {
 	return &h.shards[maphash.String(h.seed, key)&(shardCount-1)]
 }
 
+// A connection id is the hub's address (idRandomBytes random bytes in hex, then '-') and a base-36
+// counter. The address tells a ClusterBroker which node holds a connection (see Member.Address).
+const (
+	idRandomBytes = 8
+	idPrefixLen   = 2*idRandomBytes + 1
+)
+
 func (h *Hub) newID() string {
 	return h.idPrefix + strconv.FormatUint(h.idSeq.Add(1), 36)
 }
@@ -201,12 +209,28 @@ func (h *Hub) Start(ctx context.Context) error {
 		return ErrHubStopped
 	}
 	cfg := h.config()
-	if err := cfg.Broker.Subscribe(h.base, cfg.Node, h.fromBroker); err != nil {
-		return errors.Join(errors.New("hub: broker subscribe"), err)
+	if cp, ok := cfg.Presence.(ClusterPresence); ok {
+		if err := cp.Join(ctx, cfg.Node); err != nil {
+			return fmt.Errorf("hub: presence join: %w", err)
+		}
+	}
+	var err error
+	if cb, ok := cfg.Broker.(ClusterBroker); ok {
+		err = cb.SubscribeHub(h.base, Member{Hub: h.name, Node: cfg.Node, Address: h.idPrefix,
+			Packet: h.fromBroker, Command: h.fromCommand})
+	} else {
+		err = cfg.Broker.Subscribe(h.base, cfg.Node, h.fromBroker)
+	}
+	if err != nil {
+		return fmt.Errorf("hub: broker subscribe: %w", err)
 	}
 	h.state.Store(stateRunning)
 	return nil
 }
+
+// Address returns the prefix of every connection id this hub gives out, by which a ClusterBroker
+// routes commands to it (Member.Address).
+func (h *Hub) Address() string { return h.idPrefix }
 
 // Stop refuses new connections (503), closes every client with 1001 "server shutdown" (each client's
 // queued frames are flushed first), waits until they are gone and their handlers have returned, then

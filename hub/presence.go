@@ -23,6 +23,33 @@ type Presence interface {
 	Close(ctx context.Context) error
 }
 
+// ClusterPresence is a Presence that keeps each node's part apart. The hub answers Clients, Channels,
+// Channel and ClusterStats with its own clients, exact and current, plus the other nodes' as the
+// Presence has them; these methods give it the other nodes' part without reading its own, at a cost
+// that grows with the answer (the clients listed, the channels counted, the nodes) rather than with
+// everything the Presence stores. A node that stopped without removing its clients (killed, cut off)
+// must drop out of the answers within a bound the implementation documents.
+type ClusterPresence interface {
+	Presence
+	// Join announces node before it has clients; the hub calls it from Start. A node also joins with
+	// its first Set.
+	Join(ctx context.Context, node string) error
+	// ClientsExcept lists the clients of every node but node that pass every filter.
+	ClientsExcept(ctx context.Context, node string, filters ...Filter) ([]ClientInfo, error)
+	// ChannelsExcept counts the clients per channel over every node but node, sorted by name.
+	ChannelsExcept(ctx context.Context, node string) ([]ChannelInfo, error)
+	// ChannelExcept counts the clients of one channel over every node but node.
+	ChannelExcept(ctx context.Context, node, channel string) (int, error)
+	// StatsExcept counts the nodes and clients other than node's.
+	StatsExcept(ctx context.Context, node string) (PresenceStats, error)
+}
+
+// PresenceStats counts the nodes a Presence knows and their clients.
+type PresenceStats struct {
+	Nodes   int `json:"nodes"`
+	Clients int `json:"clients"`
+}
+
 // MemoryPresence is a Presence in this process's memory: share one between hubs of one process to see
 // all of them. (A hub without a Presence uses a view of its own clients instead, which needs no writes.)
 type MemoryPresence struct {
@@ -124,4 +151,58 @@ func (p localPresence) Channels(context.Context) ([]ChannelInfo, error) {
 	out := p.h.localChannels()
 	slices.SortFunc(out, func(a, b ChannelInfo) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// Join does nothing: a MemoryPresence knows nodes by their clients.
+func (p *MemoryPresence) Join(context.Context, string) error { return nil }
+
+// ClientsExcept is Clients without node's clients.
+func (p *MemoryPresence) ClientsExcept(ctx context.Context, node string, filters ...Filter) ([]ClientInfo, error) {
+	return p.Clients(ctx, append(slices.Clip(filters), func(c ClientInfo) bool { return c.Node != node })...)
+}
+
+// ChannelsExcept is Channels without node's clients.
+func (p *MemoryPresence) ChannelsExcept(ctx context.Context, node string) ([]ChannelInfo, error) {
+	list, err := p.ClientsExcept(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	return countChannels(list, nil), nil
+}
+
+// ChannelExcept counts channel's clients of nodes other than node.
+func (p *MemoryPresence) ChannelExcept(ctx context.Context, node, channel string) (int, error) {
+	list, err := p.ClientsExcept(ctx, node, ByChannel(channel))
+	return len(list), err
+}
+
+// StatsExcept counts the nodes (that have clients) and clients other than node's.
+func (p *MemoryPresence) StatsExcept(ctx context.Context, node string) (PresenceStats, error) {
+	list, err := p.ClientsExcept(ctx, node)
+	if err != nil {
+		return PresenceStats{}, err
+	}
+	nodes := map[string]bool{}
+	for _, c := range list {
+		nodes[c.Node] = true
+	}
+	return PresenceStats{Nodes: len(nodes), Clients: len(list)}, nil
+}
+
+// countChannels adds the channels of list to counts (nil: a new map) and returns them sorted by name.
+func countChannels(list []ClientInfo, counts map[string]int) []ChannelInfo {
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	for _, c := range list {
+		for _, ch := range c.Channels {
+			counts[ch]++
+		}
+	}
+	out := make([]ChannelInfo, 0, len(counts))
+	for name, n := range counts {
+		out = append(out, ChannelInfo{Name: name, Clients: n})
+	}
+	slices.SortFunc(out, func(a, b ChannelInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return out
 }

@@ -42,6 +42,12 @@ type Response struct {
 // between nodes only and is not sent to clients. The wire form a client receives is
 // {"channel"?,"event","data"?,"meta"?}.
 //
+// Encoded, when set, is that wire form, already encoded: the hub sets it on every packet it hands a
+// Broker, so a Broker can carry those bytes instead of encoding the packet again, and a packet that
+// comes back from a Broker with Encoded set becomes the clients' frame as it is (Channel, Event and
+// Encoded must then agree; Data and Meta are not read). Encoded is borrowed: it is valid until the
+// Broker's Publish or Command returns, and a Broker that keeps it must copy it. It is never sent as JSON.
+//
 // Errors of messages without an id reach the client as a Packet with event "error" and data
 // {"event"?,"code","message"}.
 type Packet struct {
@@ -50,6 +56,7 @@ type Packet struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 	Meta    map[string]any  `json:"meta,omitempty"`
 	Origin  string          `json:"origin,omitempty"`
+	Encoded []byte          `json:"-"`
 }
 
 // EventError is the event of the packet that reports an error of a message without an id.
@@ -149,6 +156,13 @@ type Stats struct {
 	SlowClients uint64 `json:"slow_clients"`
 	// Dropped counts frames a client's send queue refused (full or closed).
 	Dropped uint64 `json:"dropped"`
+}
+
+// ClusterStats counts a cluster's nodes, clients and distinct channels (Hub.ClusterStats).
+type ClusterStats struct {
+	Nodes    int `json:"nodes"`
+	Clients  int `json:"clients"`
+	Channels int `json:"channels"`
 }
 
 // Filter selects clients in Clients and Presence.Clients.
