@@ -20,10 +20,14 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if c.state.Load() == stateHandshake {
+	switch c.state.Load() {
+	case stateHandshake:
 		c.mu.Unlock()
 		c.closeSocket()
 		return nil
+	case stateHTTP:
+		c.mu.Unlock()
+		return ErrClosed // net/http's: Server.Shutdown stops it gracefully
 	}
 	c.queueCloseLocked(code, reason, false)
 	c.kickLocked(true)
@@ -162,6 +166,9 @@ func (c *Conn) onClosed(netpoll.Connection) error {
 	c.q = nil
 	c.mu.Unlock()
 	c.pending, c.msg = nil, nil
+	if hc, ok := c.value.Load().(*httpConn); ok {
+		hc.end()
+	}
 	if c.dial != nil {
 		c.dial.finish(nil, errHandshakeClosed)
 	}

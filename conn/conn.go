@@ -16,6 +16,7 @@ import (
 // Connection states; see state.
 const (
 	stateHandshake uint32 = iota // server: waiting for the request; client: for the response
+	stateHTTP                    // a plain HTTP connection that net/http serves (httpbridge.go)
 	stateOpen
 	stateClosing // a close frame is queued (ours or our echo of the peer's)
 	stateLinger  // our last bytes are written and our side shut down; draining the peer's

@@ -19,7 +19,8 @@
 // Serve a listener from Listen, or mount the Server in any net/http router:
 // it is an http.Handler whose upgrades leave net/http for the event loop
 // (ServeHTTP). Route picks an Endpoint per request (several services on one
-// port); Fallback answers plain GET requests on Serve's port.
+// port); Fallback serves plain HTTP requests on Serve's port through a
+// net/http server.
 //
 // # Concurrency
 //

@@ -59,6 +59,10 @@ func (c *Conn) input(buf []byte) {
 	if c.recvErr || c.state.Load() == stateClosed {
 		return
 	}
+	if c.state.Load() == stateHTTP {
+		c.value.Load().(*httpConn).feed(buf)
+		return
+	}
 	data := buf
 	if c.pending != nil {
 		c.pending = append(c.pending, buf...)

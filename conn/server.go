@@ -32,10 +32,12 @@ type Server struct {
 	// Server's own for that connection. Returning nil uses the Server's. One
 	// port can so serve several hubs with different limits.
 	Route func(r *Request) *Endpoint
-	// Fallback, if set, answers plain HTTP GET requests (ones without an
-	// Upgrade header) on the same port: a page, a health check, metrics.
-	// Other methods get 405; the response is buffered and the connection
-	// closed after it (no streaming, no keep-alive).
+	// Fallback, if set, serves the connections whose first request is plain
+	// HTTP (no Upgrade header, or a method other than GET) on the same port:
+	// pages, REST routes, health checks, metrics. A net/http server runs it,
+	// so keep-alive, request bodies and streamed responses work as usual;
+	// the connection stays on the event loop (see httpbridge.go). Without
+	// Fallback such requests get 426 or 405.
 	Fallback http.Handler
 	// IPLimits bound the connections and handshakes per second of one client
 	// address (Serve and ServeHTTP alike). Default: no limit.
@@ -54,6 +56,8 @@ type Server struct {
 	addr    net.Addr
 
 	ips ipTable
+
+	http *httpHost // serves Fallback, from the first plain request on; under mu
 }
 
 // Listen opens a TCP listener for Serve; with reusePort several processes can
@@ -202,11 +206,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		drained = make(chan struct{})
 		s.drained = drained
 	}
-	evl := s.evl
+	evl, hh := s.evl, s.http
 	s.mu.Unlock()
 
 	for _, c := range conns {
 		_ = c.Close(frame.CloseGoingAway, "server shutdown")
+	}
+	if hh != nil {
+		// Idle keep-alive connections close now, busy ones after their
+		// response (or when ctx ends: below, they are dropped).
+		_ = hh.shutdown(ctx)
 	}
 	var err error
 	if drained != nil {
@@ -239,8 +248,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (c *Conn) serverHandshake(data []byte) int {
 	cfg := &c.eng.cfg
 	req, n, err := frame.ParseRequest(data, cfg.MaxHeaderBytes)
-	if err != nil && req != nil && c.srv.Fallback != nil && req.Header.Get("Upgrade") == "" {
-		c.serveFallback(c.srv.Fallback, req)
+	if err != nil && c.srv.Fallback != nil && plainHTTP(req, err) {
+		c.toHTTP(data)
 		return len(data)
 	}
 	if err != nil {
@@ -277,6 +286,18 @@ func (c *Conn) serverHandshake(data []byte) int {
 	c.mu.Unlock()
 	c.open()
 	return n
+}
+
+// plainHTTP reports whether a request ParseRequest refused is ordinary HTTP
+// for the Fallback: a head without an Upgrade field, or a method other than
+// GET (refused from the request line alone, before the head is complete;
+// net/http reads the rest).
+func plainHTTP(req *frame.Request, err error) bool {
+	if req != nil {
+		return req.Header.Get("Upgrade") == ""
+	}
+	var he *frame.HandshakeError
+	return errors.As(err, &he) && he.Status == http.StatusMethodNotAllowed
 }
 
 // verdict is what Route and the Upgrade hook decided for an upgrade request.
