@@ -553,3 +553,24 @@ func TestWriteRefusesCloseAndContinuation(t *testing.T) {
 		t.Fatalf("got %v %q, want the text message", f.Op, f.Payload)
 	}
 }
+
+type endpointValue struct{ ep *Endpoint }
+
+func (v endpointValue) ConnEndpoint() *Endpoint { return v.ep }
+
+// An Upgrade hook's value that names an Endpoint brings that endpoint's
+// Handler and Config to the connection, though no Route picked it.
+func TestUpgradeValueNamesEndpoint(t *testing.T) {
+	rec := newRecorder(true)
+	ep := &Endpoint{Handler: rec, Config: Config{MaxMessageSize: 10}}
+	s := &Server{Upgrade: func(*Request) (any, *Reject) { return endpointValue{ep}, nil }}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	rc.send(true, frame.OpText, []byte("short"))
+	if f := rc.mustNext(); string(f.Payload) != "short" {
+		t.Fatalf("echo %q: the endpoint's Handler did not get the message", f.Payload)
+	}
+	rc.send(true, frame.OpText, []byte("longer than ten"))
+	rc.expectClose(frame.CloseMessageTooBig, "")
+}

@@ -332,8 +332,28 @@ func (s *Server) decide(r *Request) verdict {
 		if v.status == 0 {
 			v.status = http.StatusForbidden
 		}
+		return v
+	}
+	if ev, ok := v.value.(EndpointValue); ok {
+		if ep := ev.ConnEndpoint(); ep != nil {
+			eng, err := ep.engine()
+			if err != nil {
+				return verdict{eng: v.eng, status: http.StatusInternalServerError, body: "endpoint misconfigured"}
+			}
+			v.eng = eng
+		}
 	}
 	return v
+}
+
+// EndpointValue is implemented by an Upgrade hook's value that names the
+// Endpoint serving its connection: the connection takes that endpoint's
+// Handler and Config, whatever Route picked (its Upgrade hook has run
+// already). So a hook registered on its own — by path in a router, say —
+// brings its service's limits along: hub.Hub.Serve returns the *hub.Client,
+// whose endpoint is its hub's.
+type EndpointValue interface {
+	ConnEndpoint() *Endpoint
 }
 
 // accept settles what the handshake negotiates — subprotocol, compression,

@@ -24,6 +24,14 @@ func (h *Hub) Serve(r *conn.Request) (any, *conn.Reject) {
 	return c, nil
 }
 
+// ConnEndpoint is the client's hub's Endpoint: Serve returns the *Client as
+// the connection's value, and conn.Server takes the hub's transport limits
+// and callbacks from it (conn.EndpointValue). So Serve works as the Upgrade
+// hook of any conn.Server, or registered by path in a router, without Route.
+func (c *Client) ConnEndpoint() *conn.Endpoint { return c.hub.Endpoint() }
+
+var _ conn.EndpointValue = (*Client)(nil)
+
 // Endpoint returns the hub as a conn.Endpoint: Serve as the upgrade hook, the
 // hub's message dispatch as the Handler, and the hub's MaxMessageSize,
 // timeouts, ping interval and SendBuffer as the transport's limits (read

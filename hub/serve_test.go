@@ -308,3 +308,34 @@ func TestServeInNetHTTPRouter(t *testing.T) {
 		t.Fatalf("push %v", m)
 	}
 }
+
+// Hub.Serve as the Upgrade hook of a plain conn.Server (no Route, no Mux)
+// brings the hub's limits and dispatch: the hub's MaxMessageSize applies.
+func TestServeAsPlainUpgradeHook(t *testing.T) {
+	h := New("plain", Config{MaxMessageSize: 64})
+	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
+	srv := &conn.Server{Upgrade: h.Serve}
+	ln, err := conn.Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = h.Stop(ctx)
+		_ = srv.Shutdown(ctx)
+	})
+	w, err := dialHub(t, "ws://"+ln.Addr().String()+"/anything", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.send(`{"id":"1","event":"echo","data":"hi"}`)
+	if got := w.nextRaw(); got != `{"id":"1","event":"echo","ok":true,"data":"hi"}` {
+		t.Fatalf("reply %s", got)
+	}
+	w.send(`{"id":"2","event":"echo","data":"` + strings.Repeat("x", 100) + `"}`)
+	if code, _ := w.closed(); code != frame.CloseMessageTooBig {
+		t.Fatalf("close %d, want 1009: the hub's MaxMessageSize did not reach the transport", code)
+	}
+}
