@@ -154,3 +154,32 @@ func (e *env) roundTrip(c *wsConn, reqID, event, channel string, data []byte) bo
 		}
 	}
 }
+
+// windowed writes n frames made by gen with at most window of them
+// unanswered (answers counted by r), as a client that pipelines but
+// reads its replies would; it stops when the connection ends, an answer
+// takes longer than the timeout, or ctx is done. It returns how many
+// frames were written.
+func (e *env) windowed(ctx context.Context, c *wsConn, r *reader, n, window int, gen func(dst []byte, i int) []byte) int {
+	sent := 0
+	deadline := time.Now().Add(e.o.Timeout)
+	for sent < n && !r.ended.Load() && ctx.Err() == nil {
+		k := min(window-(sent-int(r.answers.Load())), n-sent)
+		if k <= 0 {
+			if time.Now().After(deadline) {
+				e.got.Add("unanswered at the deadline")
+				break
+			}
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		base := sent
+		w := e.pump(c, k, func(dst []byte, i int) []byte { return gen(dst, base+i) })
+		sent += w
+		if w < k {
+			break
+		}
+		deadline = time.Now().Add(e.o.Timeout)
+	}
+	return sent
+}
