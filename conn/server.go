@@ -412,18 +412,37 @@ func (c *Conn) answerAndHangup(b []byte) {
 
 // Endpoint is one kind of WebSocket service on a Server: its own Upgrade
 // hook, Handler and Config. See Server.Route. Set the fields before the first
-// connection and do not change them afterwards.
+// connection and do not change them afterwards; change the settings of a
+// served Endpoint with Reconfigure.
 type Endpoint struct {
 	Handler Handler
 	Upgrade func(r *Request) (value any, reject *Reject)
 	Config  Config
 
-	once sync.Once
-	eng  *engine
-	err  error
+	mu  sync.Mutex
+	eng *engine // built at the first connection; replaced by Reconfigure
+	err error
 }
 
 func (ep *Endpoint) engine() (*engine, error) {
-	ep.once.Do(func() { ep.eng, ep.err = newEngine(ep.Config, ep.Handler, false) })
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.eng == nil && ep.err == nil {
+		ep.eng, ep.err = newEngine(ep.Config, ep.Handler, false)
+	}
 	return ep.eng, ep.err
+}
+
+// Reconfigure makes cfg the settings of the connections the endpoint accepts
+// from now on; open connections keep the ones they opened with. Safe for
+// concurrent use with serving.
+func (ep *Endpoint) Reconfigure(cfg Config) error {
+	eng, err := newEngine(cfg, ep.Handler, false)
+	if err != nil {
+		return err
+	}
+	ep.mu.Lock()
+	ep.eng, ep.err = eng, nil
+	ep.mu.Unlock()
+	return nil
 }

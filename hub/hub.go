@@ -47,7 +47,7 @@ type Hub struct {
 	workers workerPool // goroutines for client mailboxes
 
 	epOnce sync.Once
-	ep     *conn.Endpoint // see Endpoint
+	ep     atomic.Pointer[conn.Endpoint] // see Endpoint; set under cfgMu
 
 	nClients  atomic.Int64
 	nChannels atomic.Int64
@@ -170,6 +170,12 @@ func (h *Hub) Configure(cfg Config) {
 		h.ownPresence.Store(false)
 	}
 	h.cfg.Store(newSettings(c))
+	if ep := h.ep.Load(); ep != nil {
+		// The transport's limits reach the connections that open from now on.
+		if err := ep.Reconfigure(h.connConfig()); err != nil {
+			h.logger().Error("ws: transport settings", "hub", h.name, "err", err)
+		}
+	}
 }
 
 // Broker returns the Broker in use.

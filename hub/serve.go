@@ -34,36 +34,45 @@ var _ conn.EndpointValue = (*Client)(nil)
 
 // Endpoint returns the hub as a conn.Endpoint: Serve as the upgrade hook, the
 // hub's message dispatch as the Handler, and the hub's MaxMessageSize,
-// timeouts, ping interval and SendBuffer as the transport's limits (read
-// once, at the first call: Configure them before serving).
+// timeouts, ping interval and SendBuffer as the transport's limits.
+// Configure hands changed limits to it for the connections that open
+// afterwards.
 //
 //	srv := &conn.Server{Route: func(r *conn.Request) *conn.Endpoint {
 //		if r.Path == "/ws" { return hub.Endpoint() }
 //		return nil
 //	}}
 func (h *Hub) Endpoint() *conn.Endpoint {
+	if ep := h.ep.Load(); ep != nil {
+		return ep
+	}
 	h.epOnce.Do(func() {
-		t := h.TransportConfig()
-		cfg := h.config()
-		h.ep = &conn.Endpoint{
-			Handler: transport{},
-			Upgrade: h.Serve,
-			Config: conn.Config{
-				MaxMessageSize: t.MaxMessageSize,
-				ReadTimeout:    t.ReadTimeout,
-				WriteTimeout:   t.WriteTimeout,
-				PingInterval:   t.PingInterval,
-				PongTimeout:    t.PongTimeout,
-				SendQueue:      t.SendBuffer,
-				Compression:    cfg.Compression,
-				// Handlers run on mailbox workers unless InlineHandlers: then the
-				// transport callbacks never block.
-				NonBlocking: !cfg.InlineHandlers,
-				Logger:      cfg.Logger,
-			},
-		}
+		// Under cfgMu, so a concurrent Configure either comes first (and is
+		// read here) or sees the endpoint (and reconfigures it).
+		h.cfgMu.Lock()
+		h.ep.Store(&conn.Endpoint{Handler: transport{}, Upgrade: h.Serve, Config: h.connConfig()})
+		h.cfgMu.Unlock()
 	})
-	return h.ep
+	return h.ep.Load()
+}
+
+// connConfig is the transport's share of the hub's Config.
+func (h *Hub) connConfig() conn.Config {
+	t := h.TransportConfig()
+	cfg := h.config()
+	return conn.Config{
+		MaxMessageSize: t.MaxMessageSize,
+		ReadTimeout:    t.ReadTimeout,
+		WriteTimeout:   t.WriteTimeout,
+		PingInterval:   t.PingInterval,
+		PongTimeout:    t.PongTimeout,
+		SendQueue:      t.SendBuffer,
+		Compression:    cfg.Compression,
+		// Handlers run on mailbox workers unless InlineHandlers: then the
+		// transport callbacks never block.
+		NonBlocking: !cfg.InlineHandlers,
+		Logger:      cfg.Logger,
+	}
 }
 
 // transport adapts conn's callbacks to the hub's entry points; the hub is

@@ -339,3 +339,18 @@ func TestServeAsPlainUpgradeHook(t *testing.T) {
 		t.Fatalf("close %d, want 1009: the hub's MaxMessageSize did not reach the transport", code)
 	}
 }
+
+// Configure after the hub is served reaches the transport: connections that
+// open afterwards get the new settings (the transport used to copy its
+// settings once, at the first Endpoint call). PingInterval is the transport's
+// alone (the hub checks MaxMessageSize itself as well).
+func TestConfigureReachesServedTransport(t *testing.T) {
+	h := New("reconf", Config{})
+	addr := serveHub(t, h, "/ws")
+	dialRaw(t, addr, "/ws") // the endpoint exists from here on
+	h.Configure(Config{PingInterval: 200 * time.Millisecond})
+	rc := dialRaw(t, addr, "/ws")
+	if op, _ := rc.next(waitFor, "ping (PingInterval configured to 200ms after serving)"); op != frame.OpPing {
+		t.Fatalf("first frame from the server: opcode %d, want a ping", op)
+	}
+}
