@@ -30,7 +30,11 @@ func WriteMarkdown(dir string, r *Result) (string, error) {
 	if r.Command != "" {
 		fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
 	}
-	fmt.Fprintf(&b, "- client processes: %d, connections asked: %d, run time %.1f s\n\n", r.Procs, r.N, r.Elapsed)
+	if r.Abuse != nil {
+		fmt.Fprintf(&b, "- cases: %d, %d failed, run time %.1f s\n\n", len(r.Abuse.Cases), r.Abuse.Failed, r.Elapsed)
+	} else {
+		fmt.Fprintf(&b, "- client processes: %d, connections asked: %d, run time %.1f s\n\n", r.Procs, r.N, r.Elapsed)
+	}
 	if r.Abuse != nil {
 		b.WriteString(AbuseMarkdown(r.Abuse))
 		for _, n := range r.Notes {
