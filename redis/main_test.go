@@ -132,4 +132,9 @@ func within(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func quietLogger() *slog.Logger { if os.Getenv("WSREDIS_LOG") != "" { return slog.Default() }; return slog.New(slog.DiscardHandler) }
+func quietLogger() *slog.Logger {
+	if os.Getenv("WSREDIS_LOG") != "" {
+		return slog.Default()
+	}
+	return slog.New(slog.DiscardHandler)
+}
