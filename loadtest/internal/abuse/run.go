@@ -246,7 +246,7 @@ func (r *runner) runCase(ctx context.Context, c Case) (report.AbuseCase, *hist.S
 	}
 	if r.o.URL != "" && len(c.args) > 0 {
 		ac.Verdict = "skipped"
-		ac.Notes = append(ac.Notes, fmt.Sprintf("needs its own server (%s %s); -url gives one", servers[c.Server], strings.Join(c.args, " ")))
+		ac.Notes = append(ac.Notes, fmt.Sprintf("needs a server started as %s %s, not the -url one", servers[c.Server], strings.Join(c.args, " ")))
 		return ac, nil
 	}
 	if len(c.args) > 0 {
