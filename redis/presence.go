@@ -355,7 +355,7 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 	pipe := p.client.Pipeline()
 	if full && written == 0 {
 		// A process of the same name may have left keys: start clean.
-		reapScript.Run(ctx, pipe, []string{p.nodesKey()}, node, p.prefix, "force")
+		reapScript.Eval(ctx, pipe, []string{p.nodesKey()}, node, p.prefix, "force")
 	}
 	sets := map[int][]any{}
 	dels := map[int][]string{}
@@ -392,7 +392,7 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 	if len(chDel) > 0 {
 		pipe.HDel(ctx, p.channelsKey(node), chDel...)
 	}
-	beat := beatScript.Run(ctx, pipe, []string{p.nodesKey()}, node, p.opt.NodeTTL.Milliseconds(),
+	beat := beatScript.Eval(ctx, pipe, []string{p.nodesKey()}, node, p.opt.NodeTTL.Milliseconds(),
 		nclients, buckets, address)
 	_, err := pipe.Exec(ctx)
 	p.st.flushes.Add(1)
@@ -683,3 +683,16 @@ var (
 	_ hub.ClusterPresence = (*RedisPresence)(nil)
 	_ hub.Checker         = (*RedisPresence)(nil)
 )
+
+// abandon stops the presence as a killed process would: no more heartbeats, nothing removed. Tests
+// use it to play a dead node.
+func (p *RedisPresence) abandon() {
+	p.mu.Lock()
+	p.closed = true
+	started := p.started
+	p.mu.Unlock()
+	if started {
+		close(p.stop)
+		<-p.done
+	}
+}
