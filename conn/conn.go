@@ -91,6 +91,7 @@ type outFrame struct {
 	data   bool // counts against the queue bounds
 	close  bool // our close frame
 	pooled bool // b is in a frameBuf from framePool: the writer returns it once written
+	pong   bool // our answer to a ping: at most one waits in the queue (see writeControl)
 }
 
 // loopCtx is the context netpoll carries for the connection; it leads back to

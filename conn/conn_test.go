@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -573,4 +574,56 @@ func TestUpgradeValueNamesEndpoint(t *testing.T) {
 	}
 	rc.send(true, frame.OpText, []byte("longer than ten"))
 	rc.expectClose(frame.CloseMessageTooBig, "")
+}
+
+// A client that pings without reading gets at most one pong waiting for it
+// (carrying the latest ping's payload), not one per ping: the queue stays
+// bounded (the abuse scenario's ping-flood-noread grew the server by
+// ~370 bytes per ping before).
+func TestPingFloodWithoutReadingKeepsOnePong(t *testing.T) {
+	opened := make(chan *Conn, 1)
+	done := make(chan struct{})
+	s := &Server{Handler: HandlerFuncs{
+		Open:    func(c *Conn) { opened <- c },
+		Message: func(*Conn, frame.OpCode, []byte) { close(done) }, // "done", after every ping
+	}}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	rc.handshake(nil)
+	c := <-opened
+	// 100,000 pongs of 120 bytes: more than loopback's socket buffers hold.
+	var burst []byte
+	pad := strings.Repeat(".", 114)
+	for i := range 100_000 {
+		burst = append(burst, rc.frameBytes(true, frame.OpPing, fmt.Appendf(nil, "%06d%s", i, pad))...)
+	}
+	burst = append(burst, rc.frameBytes(true, frame.OpText, []byte("done"))...)
+	go func() { _, _ = rc.nc.Write(burst) }()
+	pongs := func() (n, frames int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, f := range c.q {
+			if f.pong {
+				n++
+			}
+		}
+		return n, len(c.q)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not get through the 100,000 pings within 10 s")
+	}
+	if n, frames := pongs(); n > 1 || frames > 1 {
+		t.Fatalf("%d pongs (%d frames) waiting after 100,000 unread pings, want at most 1", n, frames)
+	}
+	// Reading now, the client gets a few pongs, the last for the last ping.
+	last := ""
+	for !strings.HasPrefix(last, "099999") {
+		f := rc.mustNext()
+		if f.Op != frame.OpPong {
+			t.Fatalf("got %v, want pongs only", f.Op)
+		}
+		last = string(f.Payload)
+	}
 }

@@ -183,7 +183,20 @@ func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.pushLocked(outFrame{b: b})
+	if op == frame.OpPong {
+		// A peer that pings without reading would otherwise grow the queue
+		// by a pong per ping (control frames are outside the send-queue
+		// bounds). RFC 6455 5.5.3 allows answering only the most recent
+		// ping: a pong still waiting in the queue takes the new payload.
+		for i := len(c.q) - 1; i >= 0; i-- {
+			if c.q[i].pong {
+				c.q[i].b = b
+				c.mu.Unlock()
+				return
+			}
+		}
+	}
+	c.pushLocked(outFrame{b: b, pong: op == frame.OpPong})
 	c.kickLocked(false)
 }
 
