@@ -6,6 +6,18 @@
 //	go run ./examples/chat            # then open http://localhost:8080/ in two tabs
 //	go run ./examples/chat -addr :9000 -stats-addr 127.0.0.1:9002
 //
+// With -redis it runs as one node of a cluster: every node started with the
+// same Redis serves one hub, so a message written on a page served by one node
+// reaches the pages of all of them (docs/scaling.md):
+//
+//	go run ./examples/chat -redis 127.0.0.1:6379 -node a -addr :8080 -stats-addr 127.0.0.1:9080
+//	go run ./examples/chat -redis 127.0.0.1:6379 -node b -addr :8081 -stats-addr 127.0.0.1:9081
+//
+// The stats address also serves a small admin API over the whole cluster:
+// GET /clients (every node's clients, as ws:list), GET /cluster (node, broker
+// and presence counters) and POST /kick?id=ID&reason=TEXT (a connection or
+// user id, on whichever node holds it).
+//
 // The page and the WebSocket endpoint share one port: the hub is mounted on a
 // hub.Mux, and plain HTTP requests go to the Mux's fallback handler. SIGINT or
 // SIGTERM stops the hub (clients are closed with 1001 "server shutdown") and
@@ -31,6 +43,7 @@ import (
 	"github.com/surge-ws/ws"
 	"github.com/surge-ws/ws/conn"
 	"github.com/surge-ws/ws/hub"
+	wsredis "github.com/surge-ws/ws/redis"
 )
 
 //go:embed index.html
@@ -46,11 +59,15 @@ func main() {
 	sendBuffer := flag.Int("send-buffer", 0, "messages queued per connection before it is closed as a slow consumer (0: the hub's default, 32)")
 	inline := flag.Bool("inline-handlers", false, "run handlers on the connection's input goroutine (they never block here)")
 	rate := flag.Float64("message-rate", 0, "messages per second one connection may send (0: the hub's default, 100; negative: no limit, for load generators)")
+	redisAddr := flag.String("redis", "", "join a cluster through the Redis at this address (default: in memory, this process alone)")
+	node := flag.String("node", "", "this node's name in the cluster (default: <hostname>-<pid>-<random>)")
+	nodeTTL := flag.Duration("node-ttl", 0, "with -redis: a node silent this long is dead to the others (default 5s)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate}); err != nil {
+	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate,
+		Redis: *redisAddr, Node: *node, NodeTTL: *nodeTTL}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -63,6 +80,12 @@ type options struct {
 	InlineHandlers bool
 	// SendBuffer is the hub's SendBuffer (0: its default).
 	SendBuffer int
+	// Redis, if set, is the address of the Redis through which this process
+	// joins the other nodes (Broker and Presence); Node names this node and
+	// NodeTTL is the Presence's NodeTTL (0: its default).
+	Redis   string
+	Node    string
+	NodeTTL time.Duration
 	// MessageRate is the hub's MessageRate (0: its default; negative: off).
 	MessageRate float64
 	// Ready, if set, is called once the listeners are open, with their
@@ -73,7 +96,13 @@ type options struct {
 
 // newHub is the seed program's hub.
 func newHub(opt options) *ws.Hub {
-	h := ws.New("default", ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer, MessageRate: opt.MessageRate})
+	cfg := ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer, MessageRate: opt.MessageRate, Node: opt.Node}
+	if opt.Redis != "" {
+		cfg.Broker = wsredis.NewBroker(wsredis.Options{Addr: opt.Redis})
+		cfg.Presence = wsredis.NewPresence(wsredis.Options{Addr: opt.Redis, PresencePrefix: "runa:ws:default:",
+			NodeTTL: opt.NodeTTL})
+	}
+	h := ws.New("default", cfg)
 	h.On("echo", func(ctx *ws.Context) error {
 		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
 	})
@@ -124,12 +153,13 @@ func run(ctx context.Context, addr string, opt options) error {
 			_ = h.Stop(context.Background())
 			return err
 		}
-		stats = &http.Server{Handler: statsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
+		stats = &http.Server{Handler: statsHandler(srv, h), ReadHeaderTimeout: 5 * time.Second}
 		statsAddr = sln.Addr()
+		log.Printf("chat: stats on http://%s/", statsAddr)
 		go func() { _ = stats.Serve(sln) }()
 	}
 	host := hostPort(ln.Addr())
-	log.Printf("chat: page on http://%s/, hub on ws://%s/ws (pid %d)", host, host, os.Getpid())
+	log.Printf("chat: page on http://%s/, hub on ws://%s/ws (pid %d, node %s)", host, host, os.Getpid(), h.Node())
 	if opt.Ready != nil {
 		opt.Ready(ln.Addr(), statsAddr)
 	}
@@ -180,16 +210,44 @@ func hostPort(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// statsHandler answers every request with the server's vital signs, after a
-// forced GC so the heap figures are live memory, not garbage.
 // statsHandler serves the vital signs at every path but /debug/pprof/, where
-// the runtime's profiles are (heap profiles show what a connection costs).
-func statsHandler(srv *conn.Server) http.Handler {
+// the runtime's profiles are (heap profiles show what a connection costs), and
+// the cluster admin API: /clients, /cluster, /kick.
+func statsHandler(srv *conn.Server, h *ws.Hub) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /clients", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, h.Clients())
+	})
+	mux.HandleFunc("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
+		out := map[string]any{"node": h.Node(), "stats": h.Stats(), "cluster": h.ClusterStats(), "channels": h.Channels()}
+		if b, ok := h.Broker().(*wsredis.RedisBroker); ok {
+			out["broker"] = b.Stats()
+		}
+		if p, ok := h.Presence().(*wsredis.RedisPresence); ok {
+			out["presence"] = p.Stats()
+		}
+		writeJSON(w, out)
+	})
+	mux.HandleFunc("POST /kick", func(w http.ResponseWriter, r *http.Request) {
+		reason := r.URL.Query().Get("reason")
+		if reason == "" {
+			reason = string(ws.ReasonKicked)
+		}
+		if err := h.Kick(r.URL.Query().Get("id"), ws.CloseReason(reason)); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.Handle("/", vitals(srv))
 	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 func vitals(srv *conn.Server) http.Handler {
