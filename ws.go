@@ -3,6 +3,7 @@ package ws
 import (
 	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/hub"
+	"github.com/surge-ws/ws/provider"
 )
 
 // Types of package hub, under the names a runa program uses.
@@ -105,3 +106,12 @@ func NewMemoryPresence() *MemoryPresence { return hub.NewMemoryPresence() }
 
 // NewError returns an error whose code and message reach the client.
 func NewError(code int, message string) *Error { return hub.NewError(code, message) }
+
+// Provider joins hubs to a provider.App (runa's ws.Provider): config file
+// tables, start after the HTTP host, stop first, the ws:* commands. See
+// provider.Hubs.
+func Provider(hubs ...*Hub) *provider.HubsProvider { return provider.Hubs(hubs...) }
+
+// Mount serves hub at the root of the router group target: Mount(web.Group("/ws"), hub)
+// serves it at /ws. See provider.Mount.
+func Mount(target *provider.Router, hub *Hub) *provider.Route { return provider.Mount(target, hub) }
