@@ -351,7 +351,7 @@ func (b *RedisBroker) send(bt *batch) (failed bool) {
 				lost++
 			}
 		}
-		if len(cmds) == 0 {
+		if lost == 0 { // the pipeline never reached Redis (no connection): none of it went out
 			lost = uint64(len(msgs))
 		}
 		b.st.published.Add(uint64(len(msgs)) - lost)
