@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -49,10 +50,11 @@ func startNode(t *testing.T, addr, name string) *node {
 
 // ticks is a client that records the data of the "tick" packets it receives, with their arrival.
 type ticks struct {
-	mu   sync.Mutex
-	got  []int
-	at   []time.Time
-	resp chan struct{}
+	mu     sync.Mutex
+	closed string
+	got    []int
+	at     []time.Time
+	resp   chan struct{}
 }
 
 func dialTicks(t *testing.T, url, channel string) *ticks {
@@ -73,6 +75,10 @@ func dialTicks(t *testing.T, url, channel string) *ticks {
 		}
 		k.mu.Lock()
 		k.got, k.at = append(k.got, m.Data), append(k.at, time.Now())
+		k.mu.Unlock()
+	}, Close: func(_ *conn.Conn, code frame.CloseCode, reason string) {
+		k.mu.Lock()
+		k.closed = strconv.Itoa(int(code)) + " " + reason
 		k.mu.Unlock()
 	}}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -160,7 +166,7 @@ func TestPublishStreamThroughRedisRestart(t *testing.T) {
 		}
 	}
 	if resumed < 0 || resumed > 2*time.Second {
-		t.Fatalf("remote delivery resumed %v after Redis came back (remote got %d; A %+v; B %+v)", resumed, len(rgot), a.b.Stats(), b.b.Stats())
+		t.Fatalf("remote delivery resumed %v after Redis came back (remote got %d, closed %q; A %+v; B %+v)", resumed, len(rgot), remote.closed, a.b.Stats(), b.b.Stats())
 	}
 	for i := 1; i < len(rgot); i++ {
 		if rgot[i] <= rgot[i-1] {
