@@ -44,6 +44,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.IPLimits.on() {
 		ip := addrIP(parseAddr(r.RemoteAddr))
 		if why := s.ips.admit(ip, s.IPLimits, time.Now()); why != "" {
+			s.countRejected(http.StatusTooManyRequests)
 			writeReject(w, http.StatusTooManyRequests, retryAfter, why)
 			return
 		}
@@ -69,6 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.decide(req)
 	if v.status != 0 {
+		s.countRejected(v.status)
 		writeReject(w, v.status, v.header, v.body)
 		return
 	}

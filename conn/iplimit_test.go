@@ -55,6 +55,9 @@ func TestIPLimitsMaxConns(t *testing.T) {
 	silent := dialFrom(t, "127.0.0.1", addr)
 	eventually(t, "three connections on the server", func() bool { return s.Len() == 3 })
 	expect429(t, dialFrom(t, "127.0.0.1", addr), tooManyConns)
+	if n := s.Rejected()[http.StatusTooManyRequests]; n != 1 {
+		t.Fatalf("Rejected()[429] = %d after one refusal", n)
+	}
 
 	// Another address is not affected, and the refused one keeps working.
 	other := dialFrom(t, "127.0.0.2", addr)

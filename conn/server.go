@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/netpoll"
@@ -56,6 +57,8 @@ type Server struct {
 	addr    net.Addr
 
 	ips ipTable
+
+	rejected [200]atomic.Uint64 // refused handshakes by status - 400
 
 	http *httpHost // serves Fallback, from the first plain request on; under mu
 }
@@ -127,6 +130,7 @@ func (s *Server) onPrepare(np netpoll.Connection) context.Context {
 	if why := s.admitIP(np, np.RemoteAddr()); why != "" {
 		// Answered before the request is read: nothing of it is needed.
 		c.recvErr = true
+		s.countRejected(http.StatusTooManyRequests)
 		c.answerAndHangup(frame.AppendReject(nil, http.StatusTooManyRequests, retryAfter, why))
 		c.mu.Lock()
 		c.kickLocked(false) // a flusher writes it, not the accepting poller
@@ -396,7 +400,29 @@ func callUpgrade(eng *engine, hook func(*Request) (any, *Reject), r *Request) (v
 // reject answers the handshake with an HTTP error and closes once it is written.
 func (c *Conn) reject(status int, h http.Header, body string) {
 	c.recvErr = true
+	c.srv.countRejected(status)
 	c.answerAndHangup(frame.AppendReject(nil, status, h, body))
+}
+
+// countRejected counts a refused handshake by its status (4xx and 5xx).
+func (s *Server) countRejected(status int) {
+	if status >= 400 && status < 600 {
+		s.rejected[status-400].Add(1)
+	}
+}
+
+// Rejected returns how many handshakes the Server refused, by HTTP status:
+// malformed requests (400), the Upgrade hook's refusals, IPLimits (429).
+// Plain HTTP requests served by Fallback are not counted. Safe for
+// concurrent use.
+func (s *Server) Rejected() map[int]uint64 {
+	out := map[int]uint64{}
+	for i := range s.rejected {
+		if n := s.rejected[i].Load(); n > 0 {
+			out[400+i] = n
+		}
+	}
+	return out
 }
 
 // answerAndHangup queues a last HTTP response of a connection that never

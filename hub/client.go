@@ -249,11 +249,11 @@ func (c *Client) write(f *frame.Prepared) error {
 		return ErrClientClosed
 	}
 	if err := p.WritePrepared(f); err != nil {
-		c.hub.ctr.dropped.Add(1)
+		c.hub.ctr.dropped.Add(c.hint(), 1)
 		return &writeError{err}
 	}
-	c.hub.ctr.messagesOut.Add(1)
-	c.hub.ctr.bytesOut.Add(uint64(f.Len()))
+	c.hub.ctr.messagesOut.Add(c.hint(), 1)
+	c.hub.ctr.bytesOut.Add(c.hint(), uint64(f.Len()))
 	return nil
 }
 
@@ -265,11 +265,11 @@ func (c *Client) writeText(payload []byte) error {
 		return ErrClientClosed
 	}
 	if err := p.Write(frame.OpText, payload); err != nil {
-		c.hub.ctr.dropped.Add(1)
+		c.hub.ctr.dropped.Add(c.hint(), 1)
 		return &writeError{err}
 	}
-	c.hub.ctr.messagesOut.Add(1)
-	c.hub.ctr.bytesOut.Add(uint64(frame.HeaderLen(int64(len(payload)), false) + len(payload)))
+	c.hub.ctr.messagesOut.Add(c.hint(), 1)
+	c.hub.ctr.bytesOut.Add(c.hint(), uint64(frame.HeaderLen(int64(len(payload)), false)+len(payload)))
 	return nil
 }
 

@@ -103,6 +103,7 @@ func sendResponse(c *Client, r *Response) (encErr, writeErr error) {
 	bp := getBuf()
 	b, err := appendResponse((*bp)[:0], r)
 	if err == nil {
+		c.hub.countReply(c, r.Code)
 		writeErr = c.writeText(b)
 	}
 	*bp = b

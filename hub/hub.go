@@ -89,13 +89,6 @@ type channel struct {
 	dead bool // removed from its shard; guarded by subs.mu
 }
 
-type counters struct {
-	messagesIn, bytesIn   atomic.Uint64
-	_                     [48]byte
-	messagesOut, bytesOut atomic.Uint64
-	dropped, slow         atomic.Uint64
-}
-
 // New creates a hub. An empty name is "default". Zero Config fields take their documented defaults.
 func New(name string, cfg Config) *Hub {
 	if name == "" {

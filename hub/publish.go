@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/surge-ws/ws/conn"
 	"github.com/surge-ws/ws/frame"
@@ -55,8 +56,10 @@ func (h *Hub) PublishContext(ctx context.Context, channel, event string, data an
 		err = cfg.Broker.Publish(ctx, channel, p)
 	}
 	if err != nil {
+		h.ctr.pubErrors.Add(1)
 		return fmt.Errorf("hub: broker publish: %w", err)
 	}
+	h.ctr.published.Add(1)
 	return nil
 }
 
@@ -76,6 +79,7 @@ func (h *Hub) fromBroker(p Packet) error {
 	if p.Origin == h.config().Node {
 		return nil
 	}
+	h.ctr.received.Add(1)
 	return h.deliver(&p)
 }
 
@@ -140,13 +144,15 @@ func (h *Hub) fanout(set *slotSet, f *frame.Prepared) {
 
 var connsPool = sync.Pool{New: func() any { s := make([]*conn.Conn, 0, 256); return &s }}
 
+// count counts one publish's deliveries (once per publish, not per subscriber).
 func (h *Hub) count(sent, dropped uint64, f *frame.Prepared) {
+	hint := uintptr(unsafe.Pointer(f))
 	if sent > 0 {
-		h.ctr.messagesOut.Add(sent)
-		h.ctr.bytesOut.Add(sent * uint64(f.Len()))
+		h.ctr.messagesOut.Add(hint, sent)
+		h.ctr.bytesOut.Add(hint, sent*uint64(f.Len()))
 	}
 	if dropped > 0 {
-		h.ctr.dropped.Add(dropped)
+		h.ctr.dropped.Add(hint, dropped)
 	}
 }
 

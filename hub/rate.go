@@ -91,6 +91,7 @@ func (h *Hub) overLimit(c *Client, v rateVerdict, payload []byte, receiveBuffer 
 // refuse answers a message over the rate limit with 429 "rate limit exceeded": a response if its id
 // can be read, else an "error" push. No middleware or handler runs.
 func (h *Hub) refuse(c *Client, payload []byte) {
+	h.ctr.refused.Add(c.hint(), 1)
 	ctx := &Context{hub: h, client: c}
 	_ = decodeMessage(payload, &ctx.msg) // the id and event read before an error are enough
 	_ = h.answerError(ctx, CodeTooManyRequests, string(ReasonRateLimit))

@@ -174,6 +174,7 @@ func (h *Hub) handle(ctx *Context) {
 		return
 	}
 	if cfg := h.config(); cfg.MaxChannelLength > 0 && len(ctx.msg.Channel) > cfg.MaxChannelLength {
+		h.ctr.limits[limitChannelLength].Add(1)
 		_ = h.answerError(ctx, CodeBadRequest, channelTooLong(cfg))
 		return
 	}
@@ -184,6 +185,12 @@ func (h *Hub) handle(ctx *Context) {
 			h.logger().Debug("ws: handler error after its reply", "hub", h.name, "event", ctx.msg.Event, "err", err)
 		}
 	case err != nil:
+		switch {
+		case errors.Is(err, ErrChannelTooLong):
+			h.ctr.limits[limitChannelLength].Add(1)
+		case errors.Is(err, ErrTooManyChannels):
+			h.ctr.limits[limitChannels].Add(1)
+		}
 		code, msg := errorCode(err, CodeInternal, h.config())
 		_ = h.answerError(ctx, code, msg)
 	case ctx.msg.ID != "":
@@ -210,6 +217,7 @@ func (h *Hub) answerError(ctx *Context, code int, message string) error {
 	if ctx.msg.ID != "" {
 		return h.respond(ctx, &Response{ID: ctx.msg.ID, Event: ctx.msg.Event, Code: code, Message: message})
 	}
+	h.countReply(ctx.client, code)
 	f, err := preparePacket(&Packet{Event: EventError, Data: errorData(ctx.msg.Event, code, message)})
 	if err != nil {
 		return err

@@ -57,16 +57,19 @@ func (h *Hub) TransportConfig() TransportConfig {
 // from an event loop that serves other connections. Safe for concurrent use.
 func (h *Hub) admit(r *http.Request) (c *Client, status int, message string) {
 	if h.stopping() {
+		h.ctr.rejected[rejectShutdown].Add(1)
 		return nil, http.StatusServiceUnavailable, string(ReasonShutdown)
 	}
 	cfg := h.config()
 	if !originAllowed(r, cfg.Origin) {
+		h.ctr.rejected[rejectOrigin].Add(1)
 		return nil, http.StatusForbidden, "origin not allowed"
 	}
 	var id Identity
 	if cfg.Auth != nil {
 		var err error
 		if id, err = cfg.Auth(r); err != nil {
+			h.ctr.rejected[rejectAuth].Add(1)
 			status, message = http.StatusUnauthorized, err.Error()
 			var e *Error
 			if errors.As(err, &e) {
@@ -110,8 +113,8 @@ func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 	if op != frame.OpText && op != frame.OpBinary {
 		return
 	}
-	h.ctr.messagesIn.Add(1)
-	h.ctr.bytesIn.Add(uint64(frame.HeaderLen(int64(len(payload)), true) + len(payload)))
+	h.ctr.messagesIn.Add(c.hint(), 1)
+	h.ctr.bytesIn.Add(c.hint(), uint64(frame.HeaderLen(int64(len(payload)), true)+len(payload)))
 	now := c.touch()
 	s := h.cfg.Load()
 	cfg := &s.Config
@@ -146,8 +149,16 @@ func (h *Hub) closed(c *Client, code frame.CloseCode, reason string) {
 	if !ok {
 		return
 	}
-	if code == frame.ClosePolicyViolation && reason == string(ReasonSendBufferFull) {
-		h.ctr.slow.Add(1)
+	h.countClose(code)
+	if code == frame.ClosePolicyViolation {
+		switch CloseReason(reason) {
+		case ReasonSendBufferFull:
+			h.ctr.slow.Add(1)
+		case ReasonReceiveFull:
+			h.ctr.limits[limitReceiveBuffer].Add(1)
+		case ReasonRateLimit:
+			h.ctr.limits[limitRateClose].Add(1)
+		}
 	}
 	if !registered {
 		return

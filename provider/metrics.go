@@ -2,62 +2,112 @@ package provider
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/surge-ws/ws/hub"
 )
 
-// metrics returns the /metrics handler: the App's hubs' counters, read at
-// scrape time (nothing is counted per message for Prometheus: the hubs'
-// own counters are sharded), plus the Go runtime's and the process's.
+// metrics returns the /metrics handler: the hubs' counters (hub.Metrics) and
+// the HTTP hosts' (refused handshakes, connections), read at scrape time —
+// nothing is counted per message for Prometheus, and the hubs' own
+// per-message counters are sharded — plus the Go runtime's and the
+// process's.
 func (a *App) metrics() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	var hubs []*hub.Hub
+	c := &collector{}
 	for _, p := range a.providers {
-		if hp, ok := p.(*HubsProvider); ok {
-			hubs = append(hubs, hp.hubs...)
+		switch v := p.(type) {
+		case *HubsProvider:
+			c.hubs = append(c.hubs, v.hubs...)
+		case *HTTPHost:
+			c.hosts = append(c.hosts, v)
 		}
 	}
-	reg.MustRegister(hubCollector{hubs: hubs})
+	reg.MustRegister(c)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
-// hubCollector reads hub.Stats at each scrape.
-type hubCollector struct{ hubs []*hub.Hub }
+type collector struct {
+	hubs  []*hub.Hub
+	hosts []*HTTPHost
+}
 
-var hubLabels = []string{"hub"}
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("ws_"+name, help, append([]string{"hub"}, labels...), nil)
+}
 
 var (
-	descClients     = prometheus.NewDesc("ws_connections", "Open WebSocket connections of this node.", hubLabels, nil)
-	descChannels    = prometheus.NewDesc("ws_channels", "Channels with at least one subscriber on this node.", hubLabels, nil)
-	descMsgsIn      = prometheus.NewDesc("ws_messages_in_total", "Messages received from clients.", hubLabels, nil)
-	descMsgsOut     = prometheus.NewDesc("ws_messages_out_total", "Messages queued to clients (one per recipient).", hubLabels, nil)
-	descBytesIn     = prometheus.NewDesc("ws_bytes_in_total", "Bytes received from clients, frame headers included.", hubLabels, nil)
-	descBytesOut    = prometheus.NewDesc("ws_bytes_out_total", "Bytes queued to clients, frame headers included.", hubLabels, nil)
-	descSlow        = prometheus.NewDesc("ws_send_buffer_overflows_total", "Clients closed with 1008 \"send buffer full\".", hubLabels, nil)
-	descDropped     = prometheus.NewDesc("ws_frames_dropped_total", "Frames a client's send queue refused (full or closed).", hubLabels, nil)
-	hubDescriptions = []*prometheus.Desc{descClients, descChannels, descMsgsIn, descMsgsOut, descBytesIn, descBytesOut, descSlow, descDropped}
+	descClients   = desc("connections", "Open WebSocket connections of this node.")
+	descChannels  = desc("channels", "Channels with at least one subscriber on this node.")
+	descMsgsIn    = desc("messages_in_total", "Messages received from clients.")
+	descMsgsOut   = desc("messages_out_total", "Messages queued to clients, one per recipient.")
+	descBytesIn   = desc("bytes_in_total", "Bytes received from clients, frame headers included.")
+	descBytesOut  = desc("bytes_out_total", "Bytes queued to clients, frame headers included.")
+	descOverflow  = desc("send_buffer_overflows_total", "Clients closed with 1008 \"send buffer full\".")
+	descDropped   = desc("frames_dropped_total", "Frames a client's send queue refused (full or closed).")
+	descReplies   = desc("replies_total", "Responses and error pushes by status code (0: another code).", "code")
+	descCloses    = desc("closes_total", "Closed connections by close code (0: another code).", "code")
+	descRejected  = desc("upgrades_refused_total", "Upgrades the hub refused, by reason.", "reason")
+	descLimits    = desc("limit_hits_total", "Limit hits by the Config field's toml name.", "limit")
+	descPublished = desc("broker_published_total", "Packets handed to the Broker.")
+	descPubErrors = desc("broker_errors_total", "Broker publishes that failed.")
+	descReceived  = desc("broker_received_total", "Packets from other nodes delivered here.")
+	descHandshake = prometheus.NewDesc("ws_http_handshakes_refused_total", "Handshakes the HTTP host refused, by HTTP status (malformed, no endpoint, per-address limits).", []string{"status"}, nil)
+	descHostConns = prometheus.NewDesc("ws_http_connections", "Connections the HTTP host holds (WebSocket, handshaking and plain HTTP).", nil, nil)
+	allDescs      = []*prometheus.Desc{descClients, descChannels, descMsgsIn, descMsgsOut, descBytesIn, descBytesOut, descOverflow,
+		descDropped, descReplies, descCloses, descRejected, descLimits, descPublished, descPubErrors, descReceived, descHandshake, descHostConns}
 )
 
-func (c hubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range hubDescriptions {
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
 		ch <- d
 	}
 }
 
-func (c hubCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
 	for _, h := range c.hubs {
-		s := h.Stats()
+		m := h.Metrics()
 		name := h.Name()
-		ch <- prometheus.MustNewConstMetric(descClients, prometheus.GaugeValue, float64(s.Clients), name)
-		ch <- prometheus.MustNewConstMetric(descChannels, prometheus.GaugeValue, float64(s.Channels), name)
-		ch <- prometheus.MustNewConstMetric(descMsgsIn, prometheus.CounterValue, float64(s.MessagesIn), name)
-		ch <- prometheus.MustNewConstMetric(descMsgsOut, prometheus.CounterValue, float64(s.MessagesOut), name)
-		ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(s.BytesIn), name)
-		ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(s.BytesOut), name)
-		ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(s.SlowClients), name)
-		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(s.Dropped), name)
+		ch <- prometheus.MustNewConstMetric(descClients, prometheus.GaugeValue, float64(m.Clients), name)
+		ch <- prometheus.MustNewConstMetric(descChannels, prometheus.GaugeValue, float64(m.Channels), name)
+		counter(descMsgsIn, m.MessagesIn, name)
+		counter(descMsgsOut, m.MessagesOut, name)
+		counter(descBytesIn, m.BytesIn, name)
+		counter(descBytesOut, m.BytesOut, name)
+		counter(descOverflow, m.SlowClients, name)
+		counter(descDropped, m.Dropped, name)
+		for code, n := range m.Replies {
+			counter(descReplies, n, name, strconv.Itoa(code))
+		}
+		for code, n := range m.Closes {
+			counter(descCloses, n, name, strconv.Itoa(code))
+		}
+		for reason, n := range m.Rejected {
+			counter(descRejected, n, name, reason)
+		}
+		for limit, n := range m.Limits {
+			counter(descLimits, n, name, limit)
+		}
+		counter(descPublished, m.BrokerPublished, name)
+		counter(descPubErrors, m.BrokerErrors, name)
+		counter(descReceived, m.BrokerReceived, name)
+	}
+	for _, host := range c.hosts {
+		host.mu.Lock()
+		srv := host.srv
+		host.mu.Unlock()
+		if srv == nil {
+			continue
+		}
+		for status, n := range srv.Rejected() {
+			counter(descHandshake, n, strconv.Itoa(status))
+		}
+		ch <- prometheus.MustNewConstMetric(descHostConns, prometheus.GaugeValue, float64(srv.Len()))
 	}
 }
