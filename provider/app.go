@@ -64,6 +64,8 @@ type App struct {
 	logger     *slog.Logger
 	admin      AdminOptions
 
+	overrides []func(*File)
+
 	file     *File
 	draining atomic.Bool
 	started  atomic.Bool
@@ -92,6 +94,11 @@ func Logger(l *slog.Logger) Option { return func(a *App) { a.logger = l } }
 // Admin sets where the admin endpoint of the ws:* commands listens (see
 // AdminOptions).
 func Admin(o AdminOptions) Option { return func(a *App) { a.admin = o } }
+
+// Override changes the loaded config before the providers see it: for a
+// program's own flags, which take precedence over the file and the
+// environment (code < file < environment < overrides).
+func Override(f func(*File)) Option { return func(a *App) { a.overrides = append(a.overrides, f) } }
 
 // DefaultConfigFile is where New looks for the config file.
 const DefaultConfigFile = "config/ws.toml"
@@ -154,6 +161,9 @@ func (a *App) Run(ctx context.Context) error {
 	f, err := LoadFile(a.configPath, a.configPath != "")
 	if err != nil {
 		return err
+	}
+	for _, o := range a.overrides {
+		o(f)
 	}
 	a.file = f
 	for _, p := range a.providers {

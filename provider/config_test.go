@@ -97,3 +97,23 @@ func TestConfigUnknownHub(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// The file's [http] addr overrides the code's; an Override (a program's
+// flag) overrides both.
+func TestHTTPAddrPrecedence(t *testing.T) {
+	path := writeFile(t, "ws.toml", "[http]\naddr = \"127.0.0.1:7001\"\n")
+	web := HTTP(Addr(":8080"))
+	app := New(Args("ws:none"), ConfigFile(path))
+	app.Install(web)
+	_ = app.Run(context.Background())
+	if web.addr != "127.0.0.1:7001" {
+		t.Fatalf("addr %q, want the file's", web.addr)
+	}
+	web = HTTP(Addr(":8080"))
+	app = New(Args("ws:none"), ConfigFile(path), Override(func(f *File) { f.HTTP.Addr = "127.0.0.1:7002" }))
+	app.Install(web)
+	_ = app.Run(context.Background())
+	if web.addr != "127.0.0.1:7002" {
+		t.Fatalf("addr %q, want the override's", web.addr)
+	}
+}

@@ -62,6 +62,15 @@ func (h *HTTPHost) handle(path string, handler http.Handler) {
 	h.mu.Unlock()
 }
 
+// Configure implements Configurable: the file's [http] addr overrides the
+// code's.
+func (h *HTTPHost) Configure(f *File) error {
+	if f.HTTP.Addr != "" {
+		h.addr = f.HTTP.Addr
+	}
+	return nil
+}
+
 // Start listens and serves in the background; a failure of the listener
 // later is reported through Failed.
 func (h *HTTPHost) Start(ctx context.Context, _ *App) error {
