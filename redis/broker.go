@@ -39,7 +39,7 @@ type RedisBroker struct {
 	cur       *batch
 	spare     *batch
 	stream    uint64            // this broker's stream id (see envelope)
-	seqs      map[string]uint64 // last sequence number per Redis channel and origin
+	seqs      map[seqKey]uint64 // last sequence number per Redis channel and origin
 	channels  map[string]string // hub name -> its Redis channel
 	taken     chan struct{}     // closed when the writer takes cur (publishers waiting for room)
 	downUntil time.Time         // Redis failed: publishes fail until then
@@ -86,15 +86,62 @@ type BrokerStats struct {
 	Resubscribes uint64 `json:"resubscribes"`
 }
 
-// batch is a run of envelopes for one pipeline: their bytes back to back in buf.
+type seqKey struct{ channel, origin string }
+
+// batch is a run of envelopes for one pipeline. Their bytes are back to back in chunks of chunkSize
+// (an envelope never straddles two), so a growing batch copies nothing; chunks are kept for the next
+// batch.
 type batch struct {
-	buf  []byte
-	msgs []pending
+	chunks [][]byte // filled ones, and the last one being filled
+	spare  [][]byte // emptied chunks for reuse
+	msgs   []pending
+	size   int // bytes of the envelopes
 }
 
 type pending struct {
-	channel  string
-	off, end int
+	channel string
+	data    []byte
+}
+
+const chunkSize = 64 << 10
+
+// add appends e's encoding for channel to the batch.
+func (bt *batch) add(channel string, e *envelope) {
+	need := e.maxSize()
+	n := len(bt.chunks)
+	if n == 0 || cap(bt.chunks[n-1])-len(bt.chunks[n-1]) < need {
+		var c []byte
+		switch k := len(bt.spare); {
+		case need > chunkSize:
+			c = make([]byte, 0, need) // a large envelope has a chunk of its own, not kept
+		case k > 0:
+			c, bt.spare = bt.spare[k-1], bt.spare[:k-1]
+		default:
+			c = make([]byte, 0, chunkSize)
+		}
+		bt.chunks = append(bt.chunks, c)
+		n++
+	}
+	last := bt.chunks[n-1]
+	start := len(last)
+	last = appendEnvelope(last, e) // fits: no copy
+	bt.chunks[n-1] = last
+	bt.msgs = append(bt.msgs, pending{channel: channel, data: last[start:len(last):len(last)]})
+	bt.size += len(last) - start
+}
+
+// reset empties the batch, keeping its chunks of chunkSize for the next one.
+func (bt *batch) reset() {
+	for _, c := range bt.chunks {
+		if cap(c) == chunkSize && len(bt.spare) < 512 {
+			bt.spare = append(bt.spare, c[:0])
+		}
+	}
+	clear(bt.chunks)
+	bt.chunks = bt.chunks[:0]
+	clear(bt.msgs)
+	bt.msgs = bt.msgs[:0]
+	bt.size = 0
 }
 
 // Broker returns a RedisBroker on client whose Redis channels start with channel (runa's
@@ -111,7 +158,7 @@ func NewBroker(o Options) *RedisBroker {
 	b := &RedisBroker{
 		opt: o, client: c, owned: owned,
 		cur: &batch{}, spare: &batch{},
-		stream: newStream(), seqs: map[string]uint64{}, channels: map[string]string{},
+		stream: newStream(), seqs: map[seqKey]uint64{}, channels: map[string]string{},
 		taken: make(chan struct{}),
 		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		subs: map[*subscription]struct{}{},
@@ -231,12 +278,12 @@ func (b *RedisBroker) enqueue(ctx context.Context, channel string, e *envelope) 
 			b.mu.Unlock()
 			return hub.ErrBrokerClosed
 		}
-		if time.Now().Before(b.downUntil) {
+		if !b.downUntil.IsZero() && time.Now().Before(b.downUntil) {
 			b.mu.Unlock()
 			b.st.publishErrors.Add(1)
 			return ErrUnavailable
 		}
-		if len(b.cur.buf) < b.opt.MaxPending {
+		if b.cur.size < b.opt.MaxPending {
 			break
 		}
 		taken := b.taken
@@ -257,7 +304,7 @@ func (b *RedisBroker) enqueue(ctx context.Context, channel string, e *envelope) 
 		}
 		b.mu.Lock()
 	}
-	key := channel + "\x00" + e.origin
+	key := seqKey{channel, e.origin}
 	seq, ok := b.seqs[key]
 	if !ok && len(b.seqs) >= maxSequences {
 		// Commands to nodes long gone leave counters behind: start a new stream rather than grow.
@@ -266,9 +313,7 @@ func (b *RedisBroker) enqueue(ctx context.Context, channel string, e *envelope) 
 	}
 	b.seqs[key] = seq + 1
 	e.stream, e.seq = b.stream, seq+1
-	off := len(b.cur.buf)
-	b.cur.buf = appendEnvelope(b.cur.buf, e)
-	b.cur.msgs = append(b.cur.msgs, pending{channel: channel, off: off, end: len(b.cur.buf)})
+	b.cur.add(channel, e)
 	b.mu.Unlock()
 	select {
 	case b.wake <- struct{}{}:
@@ -314,10 +359,7 @@ func (b *RedisBroker) write() {
 		} else {
 			b.backoff, b.downUntil = 0, time.Time{}
 		}
-		bt.buf, bt.msgs = bt.buf[:0], bt.msgs[:0]
-		if cap(bt.buf) > 4*b.opt.MaxPending {
-			bt.buf = nil
-		}
+		bt.reset()
 		b.spare = bt
 		if len(b.cur.msgs) > 0 {
 			select {
@@ -336,7 +378,7 @@ func (b *RedisBroker) send(bt *batch) (failed bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), b.opt.writeTimeout())
 		pipe := b.client.Pipeline()
 		for _, m := range msgs {
-			pipe.Publish(ctx, m.channel, bt.buf[m.off:m.end])
+			pipe.Publish(ctx, m.channel, m.data)
 		}
 		cmds, err := pipe.Exec(ctx)
 		cancel()

@@ -81,6 +81,19 @@ func appendEnvelope(b []byte, e *envelope) []byte {
 	return append(b, e.wire...)
 }
 
+// maxSize bounds the length of e's encoding.
+func (e *envelope) maxSize() int {
+	const v = binary.MaxVarintLen64
+	n := 2 + 4*v + 3*v + len(e.origin) + len(e.channel) + len(e.event) + len(e.wire)
+	if e.kind == kindCommand {
+		n += 1 + 2*v + len(e.reason)
+		for _, id := range e.ids {
+			n += v + len(id)
+		}
+	}
+	return n
+}
+
 // dataSpan finds p.Data inside p.Encoded, the wire form the hub made: the first `,"data":` is the key
 // (inside a JSON string a quote is always escaped, so channel and event cannot hold it).
 func dataSpan(p *hub.Packet) (off, n int) {

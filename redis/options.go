@@ -35,7 +35,7 @@ type Options struct {
 	// prefix (runa's provider appends the hub name). Default "runa:ws:".
 	PresencePrefix string
 
-	// MaxBatch bounds the PUBLISH commands of one pipeline. Default 1024.
+	// MaxBatch bounds the PUBLISH commands of one pipeline. Default 4096.
 	MaxBatch int
 	// MaxPending bounds the bytes of envelopes waiting for the writer; a Publish that finds it full
 	// waits up to WriteTimeout (or its context), then fails. Default 16 MiB.
@@ -67,7 +67,7 @@ const (
 	DefaultAddr              = "127.0.0.1:6379"
 	DefaultChannel           = "ws"
 	DefaultPresencePrefix    = "runa:ws:"
-	DefaultMaxBatch          = 1024
+	DefaultMaxBatch          = 4096
 	DefaultMaxPending        = 16 << 20
 	DefaultReconnectMin      = 20 * time.Millisecond
 	DefaultReconnectMax      = 500 * time.Millisecond
