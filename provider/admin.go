@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -26,16 +27,23 @@ type AdminOptions struct {
 	// Socket is the unix socket path, created with mode 0600 (only the
 	// server's user may connect). Default: DefaultAdminSocket(), a path
 	// derived from the working directory, so `go run . ws:list` started where
-	// the server was started finds it. "-" turns the socket off.
+	// the server was started finds it; when another server of the same
+	// directory holds it (several nodes on one machine), this one goes
+	// without, with a warning — the commands reach the other, which with a
+	// cluster-wide Presence answers for all. A path set here must be free.
+	// "-" turns the socket off.
 	Socket string
 	// TCP, if set, also listens on this loopback address; every request
 	// must then carry "Authorization: Bearer <Token>". A non-loopback
 	// address, or TCP without a Token, is refused at start.
 	TCP   string
 	Token string
+
+	defaulted bool // Socket is the default path (merge)
 }
 
 func (o AdminOptions) merge(f *File) AdminOptions {
+	o.defaulted = false
 	if f != nil {
 		if f.Admin.Socket != "" {
 			o.Socket = f.Admin.Socket
@@ -48,7 +56,7 @@ func (o AdminOptions) merge(f *File) AdminOptions {
 		}
 	}
 	if o.Socket == "" {
-		o.Socket = DefaultAdminSocket()
+		o.Socket, o.defaulted = DefaultAdminSocket(), true
 	}
 	return o
 }
@@ -73,13 +81,19 @@ type adminServer struct {
 	socket  string
 }
 
-func startAdmin(o AdminOptions, p *HubsProvider) (*adminServer, error) {
+func startAdmin(o AdminOptions, p *HubsProvider, log *slog.Logger) (*adminServer, error) {
 	a := &adminServer{}
 	mux := adminMux(p)
 	if o.Socket != "-" {
-		if err := removeStaleSocket(o.Socket); err != nil {
+		err := removeStaleSocket(o.Socket)
+		if errors.Is(err, errSocketInUse) && o.defaulted {
+			log.Warn("provider: admin socket held by another server of this directory; the ws:* commands reach that one", "socket", o.Socket)
+			o.Socket = "-"
+		} else if err != nil {
 			return nil, err
 		}
+	}
+	if o.Socket != "-" {
 		old := umask(0o177)
 		ln, err := net.Listen("unix", o.Socket)
 		umask(old)
@@ -126,6 +140,8 @@ func (a *adminServer) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+var errSocketInUse = errors.New("another server is running there")
+
 // removeStaleSocket removes a socket file nobody listens on (a server that
 // died), and refuses to take over one that answers.
 func removeStaleSocket(path string) error {
@@ -134,7 +150,7 @@ func removeStaleSocket(path string) error {
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return fmt.Errorf("admin socket %s: another server is running there", path)
+		return fmt.Errorf("admin socket %s: %w", path, errSocketInUse)
 	}
 	return os.Remove(path)
 }

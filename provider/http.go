@@ -107,6 +107,18 @@ func (h *HTTPHost) Stop(ctx context.Context) error {
 	return srv.Shutdown(ctx)
 }
 
+// Conns returns the number of connections the host holds: WebSocket,
+// handshaking and plain HTTP (0 before Start).
+func (h *HTTPHost) Conns() int {
+	h.mu.Lock()
+	srv := h.srv
+	h.mu.Unlock()
+	if srv == nil {
+		return 0
+	}
+	return srv.Len()
+}
+
 // Failed reports a listener that stopped serving on its own.
 func (h *HTTPHost) Failed() <-chan error { return h.failed }
 

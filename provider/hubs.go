@@ -68,7 +68,7 @@ func (p *HubsProvider) Start(ctx context.Context, app *App) error {
 		}
 	}
 	opts := app.admin.merge(app.file)
-	a, err := startAdmin(opts, p)
+	a, err := startAdmin(opts, p, app.logger)
 	if err != nil {
 		return err
 	}

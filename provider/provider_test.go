@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -380,7 +381,7 @@ func TestAdminSocketModeAndTCPToken(t *testing.T) {
 // A TCP admin address must be loopback and carry a token.
 func TestAdminTCPRefusals(t *testing.T) {
 	for _, o := range []AdminOptions{{Socket: "-", TCP: "127.0.0.1:0"}, {Socket: "-", TCP: "0.0.0.0:0", Token: "x"}} {
-		if _, err := startAdmin(o, Hubs()); err == nil {
+		if _, err := startAdmin(o, Hubs(), slog.Default()); err == nil {
 			t.Fatalf("startAdmin(%+v) succeeded", o)
 		}
 	}
@@ -394,4 +395,26 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// Several servers started in one directory (nodes of a cluster on one
+// machine): the first holds the default admin socket, the others start
+// without it; a socket named explicitly must be free.
+func TestAdminDefaultSocketShared(t *testing.T) {
+	first, err := startAdmin(AdminOptions{}.merge(nil), Hubs(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.close(context.Background())
+	second, err := startAdmin(AdminOptions{}.merge(nil), Hubs(), slog.Default())
+	if err != nil {
+		t.Fatalf("a second server in the same directory: %v", err)
+	}
+	defer second.close(context.Background())
+	if second.socket != "" {
+		t.Fatalf("the second server took the socket %s", second.socket)
+	}
+	if _, err := startAdmin(AdminOptions{Socket: first.socket}.merge(nil), Hubs(), slog.Default()); err == nil {
+		t.Fatal("an explicitly named socket in use was taken over")
+	}
 }

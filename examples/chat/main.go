@@ -1,9 +1,18 @@
 // Command chat is the seed's runa program on this library: a hub with an
 // "echo" event and a "chat.message" event published to the channel "room",
 // served at /ws, and a web page at / from which people chat between browser
-// tabs.
+// tabs. It is written as the seed writes it, on package provider:
+//
+//	runa                                                  here
+//	hub := ws.New("default", ws.Config{})                 the same
+//	app := runa.New()                                     app := provider.New()
+//	app.Install(route.Provider(route.Addr(":8080")),      web := provider.HTTP(provider.Addr(":8080"))
+//	            ws.Provider(hub))                         app.Install(web, ws.Provider(hub))
+//	route.Default().Get("/ws", hub.Serve).SkipDoc()       web.Get("/ws", hub.Serve).SkipDoc()
+//	app.Run(context.Background())                         app.Run(ctx)
 //
 //	go run ./examples/chat            # then open http://localhost:8080/ in two tabs
+//	go run ./examples/chat ws:list    # in another terminal, while it runs
 //	go run ./examples/chat -addr :9000 -stats-addr 127.0.0.1:9002
 //
 // With -redis it runs as one node of a cluster: every node started with the
@@ -13,36 +22,32 @@
 //	go run ./examples/chat -redis 127.0.0.1:6379 -node a -addr :8080 -stats-addr 127.0.0.1:9080
 //	go run ./examples/chat -redis 127.0.0.1:6379 -node b -addr :8081 -stats-addr 127.0.0.1:9081
 //
-// The stats address also serves a small admin API over the whole cluster:
+// config/ws.toml (in the working directory) and WS_ variables configure it
+// too (docs/configuration.md); -addr, -node and -redis override them. The
+// stats address also serves a small admin API over the whole cluster:
 // GET /clients (every node's clients, as ws:list), GET /cluster (node, broker
 // and presence counters) and POST /kick?id=ID&reason=TEXT (a connection or
 // user id, on whichever node holds it).
 //
-// The page and the WebSocket endpoint share one port: the hub is mounted on a
-// hub.Mux, and plain HTTP requests go to the Mux's fallback handler. SIGINT or
-// SIGTERM stops the hub (clients are closed with 1001 "server shutdown") and
-// then the server, within shutdownTimeout.
+// SIGINT or SIGTERM stops the hub (clients are closed with 1001 "server
+// shutdown") and then the HTTP host, within shutdownTimeout.
 package main
 
 import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"flag"
 	"log"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/surge-ws/ws"
-	"github.com/surge-ws/ws/conn"
-	"github.com/surge-ws/ws/hub"
+	"github.com/surge-ws/ws/provider"
 	wsredis "github.com/surge-ws/ws/redis"
 )
 
@@ -53,7 +58,7 @@ var page []byte
 const shutdownTimeout = 10 * time.Second
 
 func main() {
-	addr := flag.String("addr", ":8080", "address to listen on (page at /, WebSocket at /ws)")
+	addr := flag.String("addr", "", "address to listen on (page at /, WebSocket at /ws; default :8080, or the config file's [http] addr)")
 	statsAddr := flag.String("stats-addr", "", "serve {conns, goroutines, heap_inuse, heap_alloc, sys} as JSON over HTTP on this address")
 	reuse := flag.Bool("reuseport", false, "set SO_REUSEPORT so several processes share the port")
 	sendBuffer := flag.Int("send-buffer", 0, "messages queued per connection before it is closed as a slow consumer (0: the hub's default, 32)")
@@ -64,10 +69,9 @@ func main() {
 	nodeTTL := flag.Duration("node-ttl", 0, "with -redis: a node silent this long is dead to the others (default 5s)")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *addr, options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate,
-		Redis: *redisAddr, Node: *node, NodeTTL: *nodeTTL}); err != nil {
+	opt := options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate,
+		Redis: *redisAddr, Node: *node, NodeTTL: *nodeTTL, Args: flag.Args()}
+	if err := run(context.Background(), *addr, opt); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -88,6 +92,9 @@ type options struct {
 	NodeTTL time.Duration
 	// MessageRate is the hub's MessageRate (0: its default; negative: off).
 	MessageRate float64
+	// Args are the command-line arguments after the flags: a ws:* command,
+	// or nothing to serve.
+	Args []string
 	// Ready, if set, is called once the listeners are open, with their
 	// addresses (stats is nil without StatsAddr). Tests use it to learn the
 	// port of "127.0.0.1:0".
@@ -112,89 +119,107 @@ func newHub(opt options) *ws.Hub {
 	return h
 }
 
-// pageHandler answers the plain HTTP requests: GET / with the chat page, /ws
-// (without an Upgrade header) with 426, everything else with 404.
-func pageHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+// run is the seed's main: the hub on an App with an HTTP host, the page
+// beside it. It serves until ctx is done or the process gets SIGINT or
+// SIGTERM (or runs the ws:* command in opt.Args), and returns nil after a
+// clean stop.
+func run(ctx context.Context, addr string, opt options) error {
+	hub := newHub(opt)
+	app := provider.New(
+		provider.Args(opt.Args...),
+		provider.DrainTimeout(shutdownTimeout),
+		provider.Override(func(f *provider.File) { // the flags win over the file
+			if addr != "" {
+				f.HTTP.Addr = addr
+			}
+			if opt.Node != "" && f.Hubs["default"].Node != "" {
+				t := f.Hubs["default"]
+				t.Node = opt.Node
+				f.Hubs["default"] = t
+			}
+		}),
+	)
+	hostOpts := []provider.HTTPOption{provider.Addr(":8080")}
+	if opt.ReusePort {
+		hostOpts = append(hostOpts, provider.ReusePort())
+	}
+	web := provider.HTTP(hostOpts...)
+	stats := &statsServer{addr: opt.StatsAddr, web: web, hub: hub}
+	app.Install(web, ws.Provider(hub), stats, &announce{web: web, hub: hub, stats: stats, ready: opt.Ready})
+
+	web.Get("/ws", hub.Serve).SkipDoc()
+	web.Get("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(page)
 	})
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+	web.Handle("", "/ws", func(w http.ResponseWriter, r *http.Request) { // /ws without an Upgrade header
 		w.Header().Set("Upgrade", "websocket")
 		http.Error(w, "/ws is a WebSocket endpoint; open / for the chat page", http.StatusUpgradeRequired)
 	})
-	return mux
+	return app.Run(ctx)
 }
 
-// run serves the chat on addr until ctx is done, then stops the hub and the
-// server. It returns nil after a clean stop.
-func run(ctx context.Context, addr string, opt options) error {
-	h := newHub(opt)
-	if err := h.Start(ctx); err != nil {
-		return err
-	}
-	m := hub.NewMux()
-	m.Mount("/ws", h)
-	srv := m.Server(pageHandler())
+// announce is the last provider: it logs where the chat is and tells a test.
+type announce struct {
+	web   *provider.HTTPHost
+	hub   *ws.Hub
+	stats *statsServer
+	ready func(addr, stats net.Addr)
+}
 
-	ln, err := conn.Listen("tcp", addr, opt.ReusePort)
+func (a *announce) Name() string { return "announce" }
+
+func (a *announce) Start(context.Context, *provider.App) error {
+	host := hostPort(a.web.ListenAddr())
+	log.Printf("chat: page on http://%s/, hub on ws://%s/ws (pid %d, node %s)", host, host, os.Getpid(), a.hub.Node())
+	if a.ready != nil {
+		a.ready(a.web.ListenAddr(), a.stats.listenAddr())
+	}
+	return nil
+}
+
+func (a *announce) Stop(context.Context) error { return nil }
+
+// statsServer serves the vital signs and the cluster admin API on their own
+// address (none without -stats-addr).
+type statsServer struct {
+	addr string
+	web  *provider.HTTPHost
+	hub  *ws.Hub
+	srv  *http.Server
+	ln   net.Listener
+}
+
+func (s *statsServer) Name() string { return "stats" }
+
+func (s *statsServer) Start(context.Context, *provider.App) error {
+	if s.addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		_ = h.Stop(context.Background())
 		return err
 	}
-	var stats *http.Server
-	var statsAddr net.Addr
-	if opt.StatsAddr != "" {
-		sln, err := net.Listen("tcp", opt.StatsAddr)
-		if err != nil {
-			ln.Close()
-			_ = h.Stop(context.Background())
-			return err
-		}
-		stats = &http.Server{Handler: statsHandler(srv, h), ReadHeaderTimeout: 5 * time.Second}
-		statsAddr = sln.Addr()
-		log.Printf("chat: stats on http://%s/", statsAddr)
-		go func() { _ = stats.Serve(sln) }()
-	}
-	host := hostPort(ln.Addr())
-	log.Printf("chat: page on http://%s/, hub on ws://%s/ws (pid %d, node %s)", host, host, os.Getpid(), h.Node())
-	if opt.Ready != nil {
-		opt.Ready(ln.Addr(), statsAddr)
-	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: statsHandler(s.web, s.hub), ReadHeaderTimeout: 5 * time.Second}
+	log.Printf("chat: stats on http://%s/", ln.Addr())
+	go func() { _ = s.srv.Serve(ln) }()
+	return nil
+}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
+func (s *statsServer) Stop(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
 	}
+	return s.srv.Shutdown(ctx)
+}
 
-	// Stop the hub first, so clients get its 1001 "server shutdown" (and new
-	// upgrades a 503) while the page is still served, then the transport.
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	errs := []error{serveErr}
-	if err := h.Stop(sctx); err != nil {
-		errs = append(errs, err)
+func (s *statsServer) listenAddr() net.Addr {
+	if s.ln == nil {
+		return nil
 	}
-	if err := srv.Shutdown(sctx); err != nil {
-		errs = append(errs, err)
-	}
-	if stats != nil {
-		if err := stats.Shutdown(sctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if serveErr == nil {
-		if err := <-served; !errors.Is(err, conn.ErrServerClosed) {
-			errs = append(errs, err)
-		}
-	}
-	_ = ln.Close() // Serve does not close it if Shutdown came first
-	return errors.Join(errs...)
+	return s.ln.Addr()
 }
 
 // hostPort is addr as a browser would reach it: a wildcard address
@@ -213,7 +238,7 @@ func hostPort(addr net.Addr) string {
 // statsHandler serves the vital signs at every path but /debug/pprof/, where
 // the runtime's profiles are (heap profiles show what a connection costs), and
 // the cluster admin API: /clients, /cluster, /kick.
-func statsHandler(srv *conn.Server, h *ws.Hub) http.Handler {
+func statsHandler(web *provider.HTTPHost, h *ws.Hub) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -241,7 +266,7 @@ func statsHandler(srv *conn.Server, h *ws.Hub) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.Handle("/", vitals(srv))
+	mux.Handle("/", vitals(web))
 	return mux
 }
 
@@ -250,14 +275,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func vitals(srv *conn.Server) http.Handler {
+func vitals(web *provider.HTTPHost) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"conns":      srv.Len(),
+			"conns":      web.Conns(),
 			"goroutines": runtime.NumGoroutine(),
 			"heap_inuse": m.HeapInuse,
 			"heap_alloc": m.HeapAlloc,
