@@ -6,8 +6,11 @@ import (
 	"github.com/surge-ws/ws/frame"
 )
 
-// Peer is one transport connection as the hub sees it. The transport's *conn.Conn satisfies it.
-// All methods are safe for concurrent use and never block on the network.
+// Peer is one transport connection as the hub sees it. The hub runs on package conn: its *conn.Conn
+// satisfies Peer, and a publish hands every *conn.Conn subscriber to conn.EnqueueMany in one batch (one
+// lock of the flusher queue per publish, not per subscriber). Other Peers — test doubles, a transport of
+// your own — work too, written one WritePrepared at a time. All methods are safe for concurrent use and
+// never block on the network.
 //
 // The hub calls WritePrepared and Write from any goroutine (publishers, handler workers, Broker callbacks) and
 // holds no lock of its own while doing so, so an implementation may call back into the hub's
