@@ -57,6 +57,20 @@ type Member struct {
 	Address string
 	Packet  func(Packet) error  // packets of other nodes of Hub
 	Command func(Command) error // commands for Address or for every node of Hub
+	// Channels lists the channels this node has local subscribers of, for an InterestBroker.
+	Channels func() []string
+}
+
+// InterestBroker is a ClusterBroker that routes packets by channel: a node receives the packets of
+// the channels it has local subscribers of (and every broadcast), so that a publish costs one
+// delivery per interested node instead of one per node. A hub that started on one tells it, from
+// then on, when its node gains the first local subscriber of a channel (on) and loses the last
+// (off); Member.Channels gives the channels it had before. Interest must not block: the hub calls it
+// while holding a lock of its channel index, in the order the changes happened. A packet published
+// before the subscription is in place may miss the new subscriber, as a packet may be lost anyway.
+type InterestBroker interface {
+	ClusterBroker
+	Interest(hub, node, channel string, on bool)
 }
 
 // CommandKind says what a Command does.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -228,4 +229,68 @@ func TestClusterCounts(t *testing.T) {
 			t.Fatalf("%s: clients in side %+v", h.Node(), list)
 		}
 	}
+}
+
+// A hub on an InterestBroker announces its channels: those it had when it started, then each first
+// subscriber and each last one leaving, in order.
+func TestInterestAnnouncements(t *testing.T) {
+	b := &interestRecorder{MemoryBroker: NewMemoryBroker()}
+	h := newHub(t, Config{Broker: b, Node: "n1"})
+	c1, _ := connect(t, h)
+	c2, _ := connect(t, h)
+	_ = c1.Subscribe("before")
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.member.Channels(); len(got) != 1 || got[0] != "before" {
+		t.Fatalf("channels at start %v", got)
+	}
+	_ = c1.Subscribe("room")
+	_ = c2.Subscribe("room") // not the first: no announcement
+	_ = c1.Unsubscribe("room")
+	_ = c2.Unsubscribe("room") // the last: off
+	_ = c1.Close("bye")        // leaves "before"
+	want := []string{"+room", "-room", "-before"}
+	within := time.Now().Add(waitFor)
+	for {
+		got := b.announced()
+		if slices.Equal(got, want) {
+			break
+		}
+		if time.Now().After(within) {
+			t.Fatalf("announced %v, want %v", got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type interestRecorder struct {
+	*MemoryBroker
+	mu     sync.Mutex
+	member Member
+	seen   []string
+}
+
+func (b *interestRecorder) SubscribeHub(ctx context.Context, m Member) error {
+	b.member = m
+	return b.MemoryBroker.SubscribeHub(ctx, m)
+}
+
+func (b *interestRecorder) Interest(hub, node, channel string, on bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if hub != "test" || node != "n1" {
+		b.seen = append(b.seen, "wrong hub or node")
+	}
+	if on {
+		b.seen = append(b.seen, "+"+channel)
+	} else {
+		b.seen = append(b.seen, "-"+channel)
+	}
+}
+
+func (b *interestRecorder) announced() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.seen)
 }

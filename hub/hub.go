@@ -44,6 +44,8 @@ type Hub struct {
 
 	ownPresence atomic.Bool // Presence is the default view of this node: nothing to write
 
+	interest atomic.Pointer[InterestBroker] // set by Start when the Broker routes by channel
+
 	workers workerPool // goroutines for client mailboxes
 
 	epOnce sync.Once
@@ -215,8 +217,14 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	var err error
 	if cb, ok := cfg.Broker.(ClusterBroker); ok {
+		if ib, ok := cb.(InterestBroker); ok {
+			h.interest.Store(&ib) // before the subscription: no channel made meanwhile goes unannounced
+		}
 		err = cb.SubscribeHub(h.base, Member{Hub: h.name, Node: cfg.Node, Address: h.idPrefix,
-			Packet: h.fromBroker, Command: h.fromCommand})
+			Packet: h.fromBroker, Command: h.fromCommand, Channels: h.channelNames})
+		if err != nil {
+			h.interest.Store(nil)
+		}
 	} else {
 		err = cfg.Broker.Subscribe(h.base, cfg.Node, h.fromBroker)
 	}

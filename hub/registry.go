@@ -95,6 +95,7 @@ func (h *Hub) index(name string, c *Client) {
 				ch = &channel{name: name}
 				s.channels[name] = ch
 				h.nChannels.Add(1)
+				h.announce(name, true)
 			}
 			s.mu.Unlock()
 		}
@@ -131,6 +132,7 @@ func (h *Hub) unindex(name string, c *Client) {
 		delete(s.channels, name)
 		ch.dead = true
 		h.nChannels.Add(-1)
+		h.announce(name, false)
 	}
 	ch.subs.mu.Unlock()
 	s.mu.Unlock()
@@ -145,7 +147,29 @@ func (h *Hub) channel(name string) *channel {
 	return ch
 }
 
-// channelNames returns the names and sizes of this node's channels.
+// announce tells an InterestBroker that this node gained or lost channel (see InterestBroker). The
+// shard lock of channel is held, so the announcements of one channel are in order.
+func (h *Hub) announce(channel string, on bool) {
+	if ib := h.interest.Load(); ib != nil {
+		(*ib).Interest(h.name, h.config().Node, channel, on)
+	}
+}
+
+// channelNames lists this node's channels.
+func (h *Hub) channelNames() []string {
+	var out []string
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		for name := range s.channels {
+			out = append(out, name)
+		}
+		s.mu.RUnlock()
+	}
+	return out
+}
+
+// localChannels returns the names and sizes of this node's channels.
 func (h *Hub) localChannels() []ChannelInfo {
 	var out []ChannelInfo
 	for i := range h.shards {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,8 +50,9 @@ type RedisBroker struct {
 	stop      chan struct{} // closed by Close: the writer drains and exits
 	done      chan struct{} // closed when the writer has exited
 
-	subMu sync.Mutex
-	subs  map[*subscription]struct{}
+	subMu   sync.Mutex
+	subs    map[*subscription]struct{}
+	members map[memberKey]*subscription // LayoutChannel: where Interest goes
 
 	st stats
 }
@@ -161,7 +163,7 @@ func NewBroker(o Options) *RedisBroker {
 		stream: newStream(), seqs: map[seqKey]uint64{}, channels: map[string]string{},
 		taken: make(chan struct{}),
 		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		subs: map[*subscription]struct{}{},
+		subs: map[*subscription]struct{}{}, members: map[memberKey]*subscription{},
 	}
 	go b.write()
 	return b
@@ -224,7 +226,7 @@ func (b *RedisBroker) PublishHub(ctx context.Context, hubName, channel string, p
 	off, n := dataSpan(&p)
 	e := envelope{kind: kindPacket, origin: p.Origin, channel: channel, event: p.Event,
 		dataOff: off, dataLen: n, wire: p.Encoded}
-	return b.enqueue(ctx, b.hubChannel(hubName), &e)
+	return b.enqueue(ctx, b.packetChannel(hubName, channel), &e)
 }
 
 // Command queues cmd for the node of hub whose address is cmd.Target, or for every node of hub.
@@ -413,12 +415,13 @@ func (b *RedisBroker) Subscribe(ctx context.Context, node string, handler func(h
 }
 
 // SubscribeHub receives m.Hub's packets and commands for every node and for m.Address, on one Pub/Sub
-// connection of its own. It returns once Redis confirmed the subscription. The connection is made
-// again (with backoff) whenever it is lost, until ctx is done or the broker is closed.
+// connection of its own; with LayoutChannel, the packets of the channels m's node has subscribers of
+// (m.Channels, then Interest). It returns once Redis confirmed the subscription. The connection is
+// made again (with backoff) whenever it is lost, until ctx is done or the broker is closed.
 func (b *RedisBroker) SubscribeHub(ctx context.Context, m hub.Member) error {
-	channels := []string{b.hubChannel(m.Hub)}
+	fixed := []string{b.hubChannel(m.Hub)}
 	if m.Hub != "" && m.Address != "" {
-		channels = append(channels, b.nodeChannel(m.Hub, m.Address))
+		fixed = append(fixed, b.nodeChannel(m.Hub, m.Address))
 	}
 	b.mu.Lock()
 	closed := b.closed
@@ -427,18 +430,81 @@ func (b *RedisBroker) SubscribeHub(ctx context.Context, m hub.Member) error {
 		return hub.ErrBrokerClosed
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	s := &subscription{b: b, m: m, channels: channels, ctx: sctx, cancel: cancel, seen: map[string]position{}}
-	s.ps = b.client.Subscribe(sctx, channels...)
-	if err := s.confirm(); err != nil {
+	s := &subscription{b: b, m: m, fixed: fixed, ctx: sctx, cancel: cancel,
+		want: map[string]bool{}, dirty: map[string]struct{}{}, iwake: make(chan struct{}, 1),
+		seen: map[string]map[string]position{}}
+	byChannel := b.opt.Layout == LayoutChannel && m.Hub != ""
+	key := memberKey{m.Hub, m.Node}
+	if byChannel {
+		// Registered before the snapshot: a channel made meanwhile is announced to s.
+		b.subMu.Lock()
+		b.members[key] = s
+		b.subMu.Unlock()
+		if m.Channels != nil {
+			s.imu.Lock()
+			for _, ch := range m.Channels() {
+				s.want[b.packetChannel(m.Hub, ch)] = true
+			}
+			s.imu.Unlock()
+		}
+	}
+	all := s.channels()
+	s.ps = b.client.Subscribe(sctx, all...)
+	if err := s.confirm(len(all)); err != nil {
 		cancel()
 		_ = s.ps.Close()
+		if byChannel {
+			b.subMu.Lock()
+			delete(b.members, key)
+			b.subMu.Unlock()
+		}
 		return fmt.Errorf("wsredis: subscribe: %w", err)
 	}
 	b.subMu.Lock()
 	b.subs[s] = struct{}{}
 	b.subMu.Unlock()
 	go s.run()
+	if byChannel {
+		go s.follow()
+	}
 	return nil
+}
+
+// packetChannel is the Redis channel of hub's packets to channel: the hub's own with LayoutHub or for
+// a broadcast, "<Channel>:<hub>#<channel>" with LayoutChannel.
+func (b *RedisBroker) packetChannel(hubName, channel string) string {
+	if channel == "" || b.opt.Layout != LayoutChannel || hubName == "" {
+		return b.hubChannel(hubName)
+	}
+	return b.hubChannel(hubName) + "#" + channel
+}
+
+// Interest subscribes node's connection to channel's packets (on) or unsubscribes it (off), with
+// LayoutChannel; it only records the change, which the subscription's goroutine sends to Redis (in
+// batches) at once. With LayoutHub every node receives every packet and Interest does nothing.
+func (b *RedisBroker) Interest(hubName, node, channel string, on bool) {
+	if b.opt.Layout != LayoutChannel || channel == "" {
+		return
+	}
+	b.subMu.Lock()
+	s := b.members[memberKey{hubName, node}]
+	b.subMu.Unlock()
+	if s == nil {
+		return
+	}
+	rc := b.packetChannel(hubName, channel)
+	s.imu.Lock()
+	if on {
+		s.want[rc] = true
+	} else {
+		delete(s.want, rc)
+	}
+	s.dirty[rc] = struct{}{}
+	s.imu.Unlock()
+	select {
+	case s.iwake <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops the writer once it has sent what was queued (ctx bounds the wait), ends every
@@ -461,6 +527,7 @@ func (b *RedisBroker) Close(ctx context.Context) error {
 	b.subMu.Lock()
 	subs := b.subs
 	b.subs = map[*subscription]struct{}{}
+	clear(b.members)
 	b.subMu.Unlock()
 	for s := range subs {
 		s.close()
@@ -474,17 +541,26 @@ func (b *RedisBroker) Close(ctx context.Context) error {
 	return err
 }
 
-// subscription is one hub's Pub/Sub connection and its receiving goroutine.
-type subscription struct {
-	b        *RedisBroker
-	m        hub.Member
-	channels []string
-	ctx      context.Context
-	cancel   context.CancelFunc
-	psMu     sync.Mutex
-	ps       *redis.PubSub // replaced by run when a connection goes silent
+type memberKey struct{ hub, node string }
 
-	seen map[string]position // per Redis channel and origin; the receiving goroutine's
+// subscription is one hub's Pub/Sub connection and its receiving goroutine (run); with LayoutChannel
+// also the goroutine that follows the node's channels (follow).
+type subscription struct {
+	b      *RedisBroker
+	m      hub.Member
+	fixed  []string // the hub's channel and the node's command channel
+	ctx    context.Context
+	cancel context.CancelFunc
+	psMu   sync.Mutex
+	ps     *redis.PubSub // replaced by run when a connection goes silent
+
+	imu   sync.Mutex
+	want  map[string]bool     // Redis channels of the node's hub channels (LayoutChannel)
+	dirty map[string]struct{} // changed in want since follow last looked
+	iwake chan struct{}
+
+	seenMu sync.Mutex
+	seen   map[string]map[string]position // Redis channel -> origin -> last position
 }
 
 // position is where a sender's stream stands at a receiver.
@@ -496,17 +572,28 @@ func (s *subscription) pubsub() *redis.PubSub {
 	return s.ps
 }
 
-// confirm waits for Redis to confirm every channel of s.
-func (s *subscription) confirm() error {
+// channels is every Redis channel s should hold.
+func (s *subscription) channels() []string {
+	out := slices.Clone(s.fixed)
+	s.imu.Lock()
+	for ch := range s.want {
+		out = append(out, ch)
+	}
+	s.imu.Unlock()
+	return out
+}
+
+// confirm waits for Redis to confirm n channels.
+func (s *subscription) confirm(n int) error {
 	ctx, cancel := context.WithTimeout(s.ctx, s.b.opt.writeTimeout()+s.b.opt.PingInterval)
 	defer cancel()
-	for n := 0; n < len(s.channels); {
+	for got := 0; got < n; {
 		msg, err := s.ps.Receive(ctx)
 		if err != nil {
 			return err
 		}
 		if _, ok := msg.(*redis.Subscription); ok {
-			n++
+			got++
 		}
 	}
 	return nil
@@ -517,6 +604,48 @@ func (s *subscription) close() {
 	_ = s.pubsub().Close()
 }
 
+// follow sends the node's channel changes to Redis: what changed since it last looked, as one
+// SUBSCRIBE and one UNSUBSCRIBE (go-redis remembers the channels and subscribes them again after a
+// reconnection).
+func (s *subscription) follow() {
+	for {
+		select {
+		case <-s.iwake:
+		case <-s.ctx.Done():
+			return
+		}
+		var add, drop []string
+		s.imu.Lock()
+		for ch := range s.dirty {
+			if s.want[ch] {
+				add = append(add, ch)
+			} else {
+				drop = append(drop, ch)
+			}
+		}
+		clear(s.dirty)
+		s.imu.Unlock()
+		ps := s.pubsub()
+		for len(add) > 0 {
+			n := min(len(add), 1024)
+			if err := ps.Subscribe(s.ctx, add[:n]...); err != nil && s.ctx.Err() == nil {
+				s.b.opt.Logger.Warn("wsredis: subscribe failed (retried on reconnection)", "err", err)
+			}
+			add = add[n:]
+		}
+		for len(drop) > 0 {
+			n := min(len(drop), 1024)
+			_ = ps.Unsubscribe(s.ctx, drop[:n]...)
+			s.seenMu.Lock()
+			for _, ch := range drop[:n] {
+				delete(s.seen, ch) // a later subscription starts afresh: no false gaps
+			}
+			s.seenMu.Unlock()
+			drop = drop[n:]
+		}
+	}
+}
+
 // run receives until the subscription ends. A lost connection is made again by go-redis on the next
 // receive; run waits between attempts (ReconnectMin doubling to ReconnectMax) and counts.
 func (s *subscription) run() {
@@ -524,13 +653,15 @@ func (s *subscription) run() {
 	defer func() {
 		b.subMu.Lock()
 		delete(b.subs, s)
+		if b.members[memberKey{s.m.Hub, s.m.Node}] == s {
+			delete(b.members, memberKey{s.m.Hub, s.m.Node})
+		}
 		b.subMu.Unlock()
 		s.close()
 	}()
 	stop := context.AfterFunc(s.ctx, func() { _ = s.pubsub().Close() })
 	defer stop()
 	connected := true
-	confirmed := 0
 	backoff := b.opt.ReconnectMin
 	silent := 0
 	for s.ctx.Err() == nil {
@@ -550,7 +681,7 @@ func (s *subscription) run() {
 				// Two silent intervals: the connection is dead without an error. Start afresh.
 				_ = ps.Close()
 				s.psMu.Lock()
-				s.ps = b.client.Subscribe(s.ctx, s.channels...)
+				s.ps = b.client.Subscribe(s.ctx, s.channels()...)
 				s.psMu.Unlock()
 				if s.ctx.Err() != nil {
 					return
@@ -558,9 +689,9 @@ func (s *subscription) run() {
 			}
 			silent = 0
 			if connected {
-				connected, confirmed = false, 0
+				connected = false
 				b.st.disconnects.Add(1)
-				b.opt.Logger.Warn("wsredis: subscription lost; reconnecting", "channels", s.channels, "err", err)
+				b.opt.Logger.Warn("wsredis: subscription lost; reconnecting", "hub", s.m.Hub, "node", s.m.Node, "err", err)
 			}
 			select {
 			case <-time.After(backoff):
@@ -573,13 +704,10 @@ func (s *subscription) run() {
 		silent = 0
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if !connected {
-				confirmed++
-				if confirmed == len(s.channels) {
-					connected, backoff = true, b.opt.ReconnectMin
-					b.st.resub.Add(1)
-					b.opt.Logger.Info("wsredis: subscription back", "channels", s.channels)
-				}
+			if !connected && m.Kind == "subscribe" {
+				connected, backoff = true, b.opt.ReconnectMin
+				b.st.resub.Add(1)
+				b.opt.Logger.Info("wsredis: subscription back", "hub", s.m.Hub, "node", s.m.Node)
 			}
 		case *redis.Message:
 			s.receive(m.Channel, m.Payload)
@@ -599,18 +727,32 @@ func (s *subscription) receive(channel, payload string) {
 	if e.origin == s.m.Node {
 		return
 	}
-	key := channel + "\x00" + e.origin
-	pos, ok := s.seen[key]
+	s.seenMu.Lock()
+	origins := s.seen[channel]
+	if origins == nil {
+		if len(s.seen) >= maxSeenChannels {
+			clear(s.seen) // forget everything rather than grow forever
+		}
+		origins = map[string]position{}
+		s.seen[channel] = origins
+	}
+	pos, ok := origins[e.origin]
+	dup := ok && pos.stream == e.stream && e.seq <= pos.seq
 	switch {
-	case ok && pos.stream == e.stream && e.seq <= pos.seq:
+	case dup:
 		b.st.duplicates.Add(1) // sent again by go-redis after a broken connection: delivered already
-		return
 	case ok && pos.stream == e.stream && e.seq > pos.seq+1:
 		b.st.gaps.Add(e.seq - pos.seq - 1)
-	case !ok && len(s.seen) >= maxOrigins:
-		clear(s.seen) // nodes come and go: forget them all rather than grow forever
+	case !ok && len(origins) >= maxOrigins:
+		clear(origins) // nodes come and go
 	}
-	s.seen[key] = position{e.stream, e.seq}
+	if !dup {
+		origins[e.origin] = position{e.stream, e.seq}
+	}
+	s.seenMu.Unlock()
+	if dup {
+		return
+	}
 	b.st.received.Add(1)
 	switch e.kind {
 	case kindPacket:
@@ -624,11 +766,12 @@ func (s *subscription) receive(channel, payload string) {
 	}
 }
 
-// maxOrigins bounds the senders a subscription remembers positions of; maxSequences the counters of
-// a sender.
+// maxOrigins bounds the senders a subscription remembers positions of per Redis channel,
+// maxSeenChannels the Redis channels, maxSequences the counters of a sender.
 const (
-	maxOrigins   = 4096
-	maxSequences = 1 << 16
+	maxOrigins      = 4096
+	maxSeenChannels = 1 << 16
+	maxSequences    = 1 << 16
 )
 
 func newStream() uint64 {
@@ -638,6 +781,6 @@ func newStream() uint64 {
 }
 
 var (
-	_ hub.ClusterBroker = (*RedisBroker)(nil)
-	_ hub.Checker       = (*RedisBroker)(nil)
+	_ hub.InterestBroker = (*RedisBroker)(nil)
+	_ hub.Checker        = (*RedisBroker)(nil)
 )

@@ -27,6 +27,7 @@ func newInbox() *inbox { return &inbox{signal: make(chan struct{}, 1)} }
 
 func (in *inbox) member(hubName, node, address string) hub.Member {
 	return hub.Member{Hub: hubName, Node: node, Address: address,
+		Channels: func() []string { return []string{"room", "ch"} }, // the channels the tests publish to
 		Packet: func(p hub.Packet) error {
 			p.Encoded = append([]byte(nil), p.Encoded...) // borrowed
 			in.mu.Lock()
@@ -70,17 +71,21 @@ func (in *inbox) waitCounts(t *testing.T, what string, packets, cmds int) {
 	})
 }
 
-func newTestBroker(t *testing.T, c redis.UniversalClient, prefix string) *RedisBroker {
+func newTestBroker(t *testing.T, c redis.UniversalClient, prefix string, layout Layout) *RedisBroker {
 	t.Helper()
-	b := NewBroker(Options{Client: c, Channel: prefix + "ws", Logger: quietLogger()})
+	b := NewBroker(Options{Client: c, Channel: prefix + "ws", Layout: layout, Logger: quietLogger()})
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	return b
 }
 
 func TestBrokerCarriesPacketsBetweenNodesOfOneHub(t *testing.T) {
+	bothLayouts(t, testBrokerCarriesPacketsBetweenNodesOfOneHub)
+}
+
+func testBrokerCarriesPacketsBetweenNodesOfOneHub(t *testing.T, layout Layout) {
 	c := testClient(t)
 	prefix := testPrefix(t, c)
-	a, b, other := newTestBroker(t, c, prefix), newTestBroker(t, c, prefix), newTestBroker(t, c, prefix)
+	a, b, other := newTestBroker(t, c, prefix, layout), newTestBroker(t, c, prefix, layout), newTestBroker(t, c, prefix, layout)
 	inA, inB, inOther := newInbox(), newInbox(), newInbox()
 	ctx := context.Background()
 	for _, s := range []struct {
@@ -129,10 +134,12 @@ func TestBrokerCarriesPacketsBetweenNodesOfOneHub(t *testing.T) {
 	}
 }
 
-func TestBrokerCommandsReachTheirNode(t *testing.T) {
+func TestBrokerCommandsReachTheirNode(t *testing.T) { bothLayouts(t, testBrokerCommandsReachTheirNode) }
+
+func testBrokerCommandsReachTheirNode(t *testing.T, layout Layout) {
 	c := testClient(t)
 	prefix := testPrefix(t, c)
-	a, b, cc := newTestBroker(t, c, prefix), newTestBroker(t, c, prefix), newTestBroker(t, c, prefix)
+	a, b, cc := newTestBroker(t, c, prefix, layout), newTestBroker(t, c, prefix, layout), newTestBroker(t, c, prefix, layout)
 	inB, inC := newInbox(), newInbox()
 	ctx := context.Background()
 	if err := b.SubscribeHub(ctx, inB.member("chat", "B", "bbbbbbbbbbbbbbbb-")); err != nil {
@@ -166,15 +173,17 @@ func TestBrokerCommandsReachTheirNode(t *testing.T) {
 
 // Concurrent publishes share pipelines: one PUBLISH per packet, whatever the number of nodes, in
 // fewer round trips than packets; each publisher's packets arrive in order.
-func TestBrokerBatchesAndKeepsOrder(t *testing.T) {
+func TestBrokerBatchesAndKeepsOrder(t *testing.T) { bothLayouts(t, testBrokerBatchesAndKeepsOrder) }
+
+func testBrokerBatchesAndKeepsOrder(t *testing.T, layout Layout) {
 	srv := startRedis(t) // its own server: the PUBLISH count below is exact
 	c := redis.NewClient(&redis.Options{Addr: srv.addr()})
 	defer c.Close()
-	a := newTestBroker(t, c, "")
+	a := newTestBroker(t, c, "", layout)
 	var receivers []*RedisBroker
 	var inboxes []*inbox
 	for i := range 5 {
-		r := newTestBroker(t, c, "")
+		r := newTestBroker(t, c, "", layout)
 		in := newInbox()
 		if err := r.SubscribeHub(context.Background(), in.member("h", "R"+strconv.Itoa(i), "")); err != nil {
 			t.Fatal(err)
@@ -241,11 +250,13 @@ func commandCalls(info, cmd string) int {
 
 // While Redis is down, publishes fail at once (counted); when it is back, the subscription comes
 // back by itself and the receiver counts the packets it missed.
-func TestBrokerSurvivesRedisRestart(t *testing.T) {
+func TestBrokerSurvivesRedisRestart(t *testing.T) { bothLayouts(t, testBrokerSurvivesRedisRestart) }
+
+func testBrokerSurvivesRedisRestart(t *testing.T, layout Layout) {
 	srv := startRedis(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	a, b := newTestBroker(t, c, ""), newTestBroker(t, c, "")
+	a, b := newTestBroker(t, c, "", layout), newTestBroker(t, c, "", layout)
 	in := newInbox()
 	if err := b.SubscribeHub(context.Background(), in.member("h", "B", "")); err != nil {
 		t.Fatal(err)
@@ -310,4 +321,10 @@ func TestBrokerSurvivesRedisRestart(t *testing.T) {
 		sb = b.Stats()
 		return uint64(got)+sb.Gaps == uint64(sent-refused)
 	})
+}
+
+// bothLayouts runs f with each Layout.
+func bothLayouts(t *testing.T, f func(*testing.T, Layout)) {
+	t.Run("channel", func(t *testing.T) { f(t, LayoutChannel) })
+	t.Run("hub", func(t *testing.T) { f(t, LayoutHub) })
 }

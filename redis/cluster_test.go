@@ -22,8 +22,12 @@ type node struct {
 }
 
 func startNode(t *testing.T, addr, name string) *node {
+	return startNodeLayout(t, addr, name, LayoutChannel)
+}
+
+func startNodeLayout(t *testing.T, addr, name string, layout Layout) *node {
 	t.Helper()
-	o := Options{Addr: addr, DialTimeout: 200 * time.Millisecond, Logger: quietLogger()}
+	o := Options{Addr: addr, DialTimeout: 200 * time.Millisecond, Layout: layout, Logger: quietLogger()}
 	b := NewBroker(o)
 	o.PresencePrefix = "p:"
 	h := hub.New("chat", hub.Config{Broker: b, Presence: NewPresence(o), Node: name, Logger: quietLogger()})
@@ -109,8 +113,12 @@ func (k *ticks) snapshot() ([]int, []time.Time) {
 // subscriber gets every packet throughout, the other node's gets them again within 2 s of Redis being
 // back, and the counters account for every packet that did not cross.
 func TestPublishStreamThroughRedisRestart(t *testing.T) {
+	bothLayouts(t, testPublishStreamThroughRedisRestart)
+}
+
+func testPublishStreamThroughRedisRestart(t *testing.T, layout Layout) {
 	srv := startRedis(t)
-	a, b := startNode(t, srv.addr(), "A"), startNode(t, srv.addr(), "B")
+	a, b := startNodeLayout(t, srv.addr(), "A", layout), startNodeLayout(t, srv.addr(), "B", layout)
 	local, remote := dialTicks(t, a.url, "room"), dialTicks(t, b.url, "room")
 
 	var down, up time.Time
@@ -186,4 +194,44 @@ func TestPublishStreamThroughRedisRestart(t *testing.T) {
 	if lost == 0 {
 		t.Fatal("nothing was lost while Redis was down for a second")
 	}
+}
+
+// With LayoutChannel a packet reaches the nodes that have subscribers of its channel and no other:
+// Redis holds a node's channel while the node has a subscriber.
+func TestLayoutChannelReachesInterestedNodesOnly(t *testing.T) {
+	srv := startRedis(t)
+	a, b, c := startNode(t, srv.addr(), "A"), startNode(t, srv.addr(), "B"), startNode(t, srv.addr(), "C")
+	onB := dialTicks(t, b.url, "room") // subscribed after B started: announced through Interest
+	_ = dialTicks(t, c.url, "other")
+	for i := range 10 {
+		if err := a.h.Publish("room", "tick", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	within(t, 5*time.Second, "B's client gets the ten packets", func() bool {
+		got, _ := onB.snapshot()
+		return len(got) == 10
+	})
+	if got := c.b.Stats().Received; got != 0 {
+		t.Fatalf("C, without a subscriber of room, received %d packets", got)
+	}
+	// A broadcast still reaches every node.
+	if err := a.h.Broadcast("all", 1); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 5*time.Second, "C receives the broadcast", func() bool { return c.b.Stats().Received == 1 })
+
+	// Redis holds ws:chat#room for B alone, and lets it go when B's last subscriber leaves.
+	rc := a.b.client
+	numsub := func(ch string) int64 {
+		return rc.PubSubNumSub(context.Background(), ch).Val()[ch]
+	}
+	if n := numsub("ws:chat#room"); n != 1 {
+		t.Fatalf("ws:chat#room has %d subscribers, want 1 (B)", n)
+	}
+	if n := numsub("ws:chat#other"); n != 1 {
+		t.Fatalf("ws:chat#other has %d subscribers, want 1 (C)", n)
+	}
+	b.h.KickChannel("room", "bye")
+	within(t, 5*time.Second, "B unsubscribes room when its subscriber leaves", func() bool { return numsub("ws:chat#room") == 0 })
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// prefix (runa's provider appends the hub name). Default "runa:ws:".
 	PresencePrefix string
 
+	// Layout says which nodes receive a packet; see Layout. Default LayoutChannel.
+	Layout Layout
+
 	// MaxBatch bounds the PUBLISH commands of one pipeline. Default 4096.
 	MaxBatch int
 	// MaxPending bounds the bytes of envelopes waiting for the writer; a Publish that finds it full
@@ -61,6 +64,22 @@ type Options struct {
 	// Logger receives connection losses and failures. Default slog.Default().
 	Logger *slog.Logger
 }
+
+// Layout is how a Broker lays a hub's packets out on Redis channels.
+type Layout int
+
+const (
+	// LayoutChannel (the default) gives each channel of a hub a Redis channel,
+	// "<Channel>:<hub>#<channel>", which a node subscribes to while it has local subscribers of the
+	// channel (the hub tells it: hub.InterestBroker). A publish reaches the nodes that want it: one
+	// delivery in Redis per interested node, nothing for the others. Broadcasts and commands use the
+	// hub's channel, which every node holds.
+	LayoutChannel Layout = iota
+	// LayoutHub puts all of a hub's packets on the hub's channel, "<Channel>:<hub>": every node
+	// receives every packet and drops those it has no subscriber for. No SUBSCRIBE traffic as
+	// clients come and go; a Redis delivery and a decode per node for every publish.
+	LayoutHub
+)
 
 // Defaults.
 const (
