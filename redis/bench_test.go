@@ -12,10 +12,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/surge-ws/ws/hub"
 )
 
 // The figures of docs/benchmarks.md ("Redis"). They run only with WSREDIS_BENCH=1, on a redis-server of
@@ -40,7 +43,7 @@ const benchData = `{"name":"ann","text":"hello, this is a message of some length
 func TestBenchPublishRate(t *testing.T) {
 	benchOnly(t)
 	srv := startRedis(t)
-	sub := exec.Command("redis-cli", "-p", strconv.Itoa(srv.port), "subscribe", "ws:chat")
+	sub := exec.Command("redis-cli", "-p", strconv.Itoa(srv.port), "subscribe", "ws:chat#room")
 	if err := sub.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func TestBenchPublishRate(t *testing.T) {
 		wire: []byte(`{"channel":"room","event":"chat.message","data":` + benchData + `}`)})
 
 	out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(srv.port), "-c", "1", "-P", strconv.Itoa(batch),
-		"-n", strconv.Itoa(n), "-q", "PUBLISH", "ws:chat", strings.Repeat("x", len(env))).CombinedOutput()
+		"-n", strconv.Itoa(n), "-q", "PUBLISH", "ws:chat#room", strings.Repeat("x", len(env))).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-benchmark: %v\n%s", err, out)
 	}
@@ -83,7 +86,7 @@ func TestBenchPublishRate(t *testing.T) {
 		t.Fatalf("redis-benchmark said %s", out)
 	}
 	rb, _ := strconv.ParseFloat(string(m[1]), 64)
-	fmt.Printf("| hub.Publish on A, %d packets, %d goroutines, envelope %d B | %.0f/s (mean batch %d) | redis-benchmark -c 1 -P %d -n %d PUBLISH ws:chat <%d bytes> | %.0f/s | %.2f |\n",
+	fmt.Printf("| hub.Publish on A, %d packets, %d goroutines, envelope %d B | %.0f/s (mean batch %d) | redis-benchmark -c 1 -P %d -n %d PUBLISH ws:chat#room <%d bytes> | %.0f/s | %.2f |\n",
 		n, writers, len(env), rate, batch, batch, n, len(env), rb, rate/rb)
 
 	// The receiving side: B's broker takes the stream in (and hands it to its hub, which has no
@@ -127,21 +130,20 @@ func TestBenchLatency(t *testing.T) {
 		n, lat[n/2].Round(time.Microsecond), lat[n*99/100].Round(time.Microsecond), lat[n-1].Round(time.Microsecond))
 }
 
-// TestBenchLayout: 50 simulated nodes (50 Pub/Sub connections). One Redis channel per hub, which every
-// node receives, against one Redis channel per hub channel, which only the nodes with subscribers
-// hold (centrifuge's layout), for a channel held by one node (a user's notifications) and by all 50
-// (a room everyone is in). Redis CPU per publish from INFO cpu.
+// TestBenchLayout: the two layouts with 50 nodes (50 brokers in this process, each with its Pub/Sub
+// connection, counting what they receive) and one publishing broker: a channel held by one node (each
+// node holds 20: a user's notifications) and a channel every node holds (a room everyone is in).
+// Redis CPU from INFO cpu, this process's CPU (the 50 receivers and the publisher) from getrusage.
 func TestBenchLayout(t *testing.T) {
 	benchOnly(t)
 	srv := startRedis(t)
 	ctx := context.Background()
-	pub := redis.NewClient(&redis.Options{Addr: srv.addr()})
-	defer pub.Close()
-	const nodes, n = 50, 50_000
-	payload := strings.Repeat("x", 120)
-	cpu := func() float64 {
+	c := redis.NewClient(&redis.Options{Addr: srv.addr(), PoolSize: 64})
+	defer c.Close()
+	const nodes, n, perNode = 50, 50_000, 20
+	redisCPU := func() float64 {
 		var total float64
-		for _, line := range strings.Split(pub.Info(ctx, "cpu").Val(), "\r\n") {
+		for _, line := range strings.Split(c.Info(ctx, "cpu").Val(), "\r\n") {
 			for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
 				if v, ok := strings.CutPrefix(line, k); ok {
 					f, _ := strconv.ParseFloat(v, 64)
@@ -151,64 +153,80 @@ func TestBenchLayout(t *testing.T) {
 		}
 		return total
 	}
-	run := func(name string, subscribe func(i int) []string, channel func(k int) string) {
-		var received atomic.Int64
-		var subs []*redis.PubSub
-		for i := range nodes {
-			ps := pub.Subscribe(ctx, subscribe(i)...)
-			for range subscribe(i) {
-				if _, err := ps.Receive(ctx); err != nil {
+	wire := []byte(`{"channel":"u1","event":"chat.message","data":` + benchData + `}`)
+	for _, layout := range []Layout{LayoutHub, LayoutChannel} {
+		for _, dense := range []bool{false, true} {
+			var received, relevant atomic.Int64
+			var brokers []*RedisBroker
+			for i := range nodes {
+				b := NewBroker(Options{Client: c, Layout: layout, Logger: quietLogger()})
+				mine := map[string]bool{}
+				var chans []string
+				for j := range perNode {
+					ch := "u" + strconv.Itoa(i*perNode+j)
+					mine[ch] = true
+					chans = append(chans, ch)
+				}
+				if dense {
+					chans, mine = []string{"room"}, map[string]bool{"room": true}
+				}
+				m := hub.Member{Hub: "chat", Node: "n" + strconv.Itoa(i), Address: fmt.Sprintf("%016x-", i),
+					Channels: func() []string { return chans },
+					Packet: func(p hub.Packet) error {
+						received.Add(1)
+						if mine[p.Channel] {
+							relevant.Add(1)
+						}
+						return nil
+					}}
+				if err := b.SubscribeHub(ctx, m); err != nil {
 					t.Fatal(err)
 				}
+				brokers = append(brokers, b)
 			}
-			subs = append(subs, ps)
-			go func() {
-				for {
-					if _, err := ps.Receive(ctx); err != nil {
-						return
+			pub := NewBroker(Options{Client: c, Layout: layout, Logger: quietLogger()})
+			want := int64(n)
+			if dense {
+				want = n * nodes
+			}
+			r0, u0 := redisCPU(), processCPU()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for k := w; k < n; k += 4 {
+						ch := "room"
+						if !dense {
+							ch = "u" + strconv.Itoa(k%(nodes*perNode))
+						}
+						p := hub.Packet{Channel: ch, Event: "chat.message", Data: []byte(benchData), Origin: "pub", Encoded: wire}
+						for pub.PublishHub(ctx, "chat", ch, p) != nil {
+							time.Sleep(time.Millisecond)
+						}
 					}
-					received.Add(1)
-				}
-			}()
-		}
-		c0 := cpu()
-		start := time.Now()
-		pipe := pub.Pipeline()
-		var want int64
-		for k := range n {
-			ch := channel(k)
-			pipe.Publish(ctx, ch, payload)
-			if k%512 == 511 || k == n-1 {
-				cmds, err := pipe.Exec(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, c := range cmds {
-					want += c.(*redis.IntCmd).Val()
-				}
+				})
+			}
+			wg.Wait()
+			within(t, 120*time.Second, "every interested node receives every packet", func() bool { return relevant.Load() >= want })
+			el := time.Since(start)
+			rc, uc := redisCPU()-r0, processCPU()-u0
+			name := map[Layout]string{LayoutHub: "LayoutHub", LayoutChannel: "LayoutChannel"}[layout]
+			what := "channel held by 1 node of 50"
+			if dense {
+				what = "channel held by all 50 nodes"
+			}
+			fmt.Printf("| %s | %s | %.0f/s | %.1f | %.1f us | %.1f us |\n", name, what, float64(n)/el.Seconds(),
+				float64(received.Load())/n, rc*1e6/n, uc.Seconds()*1e6/n)
+			_ = pub.Close(ctx)
+			for _, b := range brokers {
+				_ = b.Close(ctx)
 			}
 		}
-		within(t, 60*time.Second, name+": every delivery", func() bool { return received.Load() >= want })
-		el := time.Since(start)
-		used := cpu() - c0
-		fmt.Printf("| %s | %.0f publishes/s | %.1f deliveries per publish | Redis CPU %.2f us per publish |\n",
-			name, float64(n)/el.Seconds(), float64(want)/n, used*1e6/n)
-		for _, ps := range subs {
-			_ = ps.Close()
-		}
 	}
-	all := func(int) []string { return []string{"ws:chat"} }
-	perNode := func(i int) []string { // 20 channels held by each node
-		var out []string
-		for j := range 20 {
-			out = append(out, "ws:chat:"+strconv.Itoa(i)+":"+strconv.Itoa(j))
-		}
-		return out
-	}
-	everyone := func(i int) []string { return append(perNode(i), "ws:chat:room") }
-	run("hub channel: every node receives every packet", all, func(int) string { return "ws:chat" })
-	run("channel per hub channel, channel held by 1 node", perNode, func(k int) string {
-		return "ws:chat:" + strconv.Itoa(k%nodes) + ":" + strconv.Itoa(k%20)
-	})
-	run("channel per hub channel, channel held by all 50", everyone, func(int) string { return "ws:chat:room" })
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
