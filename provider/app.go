@@ -46,9 +46,10 @@ type (
 	Checker interface {
 		Check(ctx context.Context) error
 	}
-	// Configurable receives the config file before Start (and before a
-	// command runs).
-	Configurable interface{ Configure(f *File) error }
+	// Configurable is configured before any provider starts (and before a
+	// command runs): from the config file (App.Config) and the other
+	// providers (App.Providers).
+	Configurable interface{ Configure(app *App) error }
 )
 
 // App runs providers as one program. Create it with New, Install providers,
@@ -168,7 +169,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.file = f
 	for _, p := range a.providers {
 		if c, ok := p.(Configurable); ok {
-			if err := c.Configure(f); err != nil {
+			if err := c.Configure(a); err != nil {
 				return fmt.Errorf("provider: %s: %w", p.Name(), err)
 			}
 		}

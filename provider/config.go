@@ -83,6 +83,7 @@ type RedisFile struct {
 	ReadTimeout    Duration `toml:"read_timeout"`
 	WriteTimeout   Duration `toml:"write_timeout"`
 	PoolSize       int      `toml:"pool_size"`
+	NodeTTL        Duration `toml:"node_ttl"`
 	Channel        string   `toml:"channel"`
 	PresencePrefix string   `toml:"presence_prefix"`
 	Hubs           []string `toml:"hubs"`

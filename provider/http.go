@@ -64,8 +64,8 @@ func (h *HTTPHost) handle(path string, handler http.Handler) {
 
 // Configure implements Configurable: the file's [http] addr overrides the
 // code's.
-func (h *HTTPHost) Configure(f *File) error {
-	if f.HTTP.Addr != "" {
+func (h *HTTPHost) Configure(app *App) error {
+	if f := app.Config(); f.HTTP.Addr != "" {
 		h.addr = f.HTTP.Addr
 	}
 	return nil

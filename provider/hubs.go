@@ -38,7 +38,8 @@ func (p *HubsProvider) Hub(name string) (*hub.Hub, bool) {
 }
 
 // Configure implements Configurable: file values override code.
-func (p *HubsProvider) Configure(f *File) error {
+func (p *HubsProvider) Configure(app *App) error {
+	f := app.Config()
 	for name := range f.Hubs {
 		if _, ok := p.Hub(name); !ok {
 			return fmt.Errorf("config names hub %q, which is not installed (hubs: %v)", name, p.names())

@@ -104,11 +104,6 @@ type options struct {
 // newHub is the seed program's hub.
 func newHub(opt options) *ws.Hub {
 	cfg := ws.Config{InlineHandlers: opt.InlineHandlers, SendBuffer: opt.SendBuffer, MessageRate: opt.MessageRate, Node: opt.Node}
-	if opt.Redis != "" {
-		cfg.Broker = wsredis.NewBroker(wsredis.Options{Addr: opt.Redis})
-		cfg.Presence = wsredis.NewPresence(wsredis.Options{Addr: opt.Redis, PresencePrefix: "runa:ws:default:",
-			NodeTTL: opt.NodeTTL})
-	}
 	h := ws.New("default", cfg)
 	h.On("echo", func(ctx *ws.Context) error {
 		return ctx.Reply(map[string]any{"data": ctx.Message().Data})
@@ -132,6 +127,9 @@ func run(ctx context.Context, addr string, opt options) error {
 			if addr != "" {
 				f.HTTP.Addr = addr
 			}
+			if opt.Redis != "" {
+				f.Redis.Addr = opt.Redis
+			}
 			if opt.Node != "" && f.Hubs["default"].Node != "" {
 				t := f.Hubs["default"]
 				t.Node = opt.Node
@@ -146,6 +144,11 @@ func run(ctx context.Context, addr string, opt options) error {
 	web := provider.HTTP(hostOpts...)
 	stats := &statsServer{addr: opt.StatsAddr, web: web, hub: hub}
 	app.Install(web, ws.Provider(hub), stats, &announce{web: web, hub: hub, stats: stats, ready: opt.Ready})
+	if opt.Redis != "" {
+		// runa's wsredis provider: the hub's Broker and Presence on this Redis
+		// (presence keys under "runa:ws:default:").
+		app.Install(provider.Redis(wsredis.Options{Addr: opt.Redis, NodeTTL: opt.NodeTTL}))
+	}
 
 	web.Get("/ws", hub.Serve).SkipDoc()
 	web.Get("/{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,122 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/surge-ws/ws/hub"
+	wsredis "github.com/surge-ws/ws/redis"
+)
+
+// needRedis returns the test Redis's address (127.0.0.1:6379; .ci/run starts
+// it) and a key prefix of this test alone, deleted at the end. Without Redis
+// the test skips, unless CI is set.
+func needRedis(t *testing.T) (string, string) {
+	t.Helper()
+	addr := wsredis.DefaultAddr
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and Redis at %s does not answer: %v", addr, err)
+		}
+		t.Skipf("no Redis at %s: %v", addr, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "wsprovtest:" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Unlink(ctx, iter.Val())
+		}
+		_ = c.Close()
+	})
+	return addr, prefix
+}
+
+// Two nodes of one cluster through the Redis provider: the commands run
+// against node A list node B's client too, and a kick issued on A closes
+// B's client with its reason. The [redis] table of the file sets the
+// address.
+func TestCommandsAgainstTwoRedisNodes(t *testing.T) {
+	addr, prefix := needRedis(t)
+	file := writeFile(t, "ws.toml", "[redis]\naddr = \""+addr+"\"\nnode_ttl = \"2s\"\n")
+	node := func(name string) (*running, string) {
+		h := hub.New("default", hub.Config{Node: name})
+		sock := filepath.Join(t.TempDir(), name+".sock")
+		app := New(Args(), ConfigFile(file), Admin(AdminOptions{Socket: sock}), DrainTimeout(5*time.Second))
+		web := HTTP(Addr("127.0.0.1:0"))
+		rp := Redis(wsredis.Options{Channel: prefix + "ch", PresencePrefix: prefix + "p:"})
+		app.Install(web, Hubs(h), rp)
+		Mount(web.Group("/ws"), h)
+		r := startApp(t, app, web)
+		if rp.Options().Addr != addr {
+			t.Fatalf("the Redis provider uses %q, want the file's %q", rp.Options().Addr, addr)
+		}
+		return r, sock
+	}
+	a, sockA := node("a")
+	b, _ := node("b")
+	ca := dial(t, a.url("ws", "/ws"))
+	cb := dial(t, b.url("ws", "/ws"))
+	for _, c := range []*wsClient{ca, cb} {
+		c.send(`{"id":"1","event":"subscribe","channel":"room"}`)
+		c.next("subscribe reply")
+	}
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		app := New(Args(args...), Output(&out), ConfigFile(file), Admin(AdminOptions{Socket: sockA}))
+		app.Install(Hubs(hub.New("default", hub.Config{})))
+		err := app.Run(context.Background())
+		return out.String(), err
+	}
+	var list []hub.ClientInfo
+	deadline := time.Now().Add(waitFor)
+	for {
+		out, err := run("ws:list", "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = nil
+		_ = json.Unmarshal([]byte(out), &list)
+		if len(list) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ws:list on node a: %s, want both nodes' clients", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var onB string
+	for _, c := range list {
+		if c.Node == "b" {
+			onB = c.ID
+		}
+	}
+	if onB == "" {
+		t.Fatalf("no client of node b in %+v", list)
+	}
+	if out, err := run("ws:kick", onB, "moved", "on"); err != nil {
+		t.Fatalf("ws:kick on node a of b's client: %q %v", out, err)
+	}
+	if code, why := cb.closed(); code != hub.CloseKicked || why != "moved on" {
+		t.Fatalf("b's client closed with %d %q, want 4000 \"moved on\"", code, why)
+	}
+	if out, err := run("ws:stats", "--json"); err != nil || !strings.Contains(out, `"nodes":2`) {
+		t.Fatalf("ws:stats on a: %q %v", out, err)
+	}
+}
