@@ -3,8 +3,8 @@ package poller
 import (
 	"context"
 	"os"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 

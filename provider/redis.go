@@ -14,7 +14,7 @@ import (
 // PresencePrefix + hub name + ":"), set before the hubs start. Options come from code, then the config file's
 // [redis] table. Install it with the hubs, in any order.
 type RedisProvider struct {
-	opts   wsredis.Options
+	opts    wsredis.Options
 	brokers []*wsredis.RedisBroker // one per hub served; set by Configure
 }
 
