@@ -8,5 +8,7 @@
 //     upgrader, no goroutine per connection;
 //   - stub: loadtest's own minimal hub on Surge's conn/ package;
 //   - floor: no library at all, one goroutine on a raw epoll loop answering
-//     echo requests only: the least a Go server can spend per round trip.
+//     handshakes, subscribes, publishes (one write per subscriber) and echo
+//     requests: the least a Go server can spend per connection, round trip
+//     and delivery.
 package peers

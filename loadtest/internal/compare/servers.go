@@ -22,7 +22,7 @@ var KnownPeers = map[string]Peer{
 	"gorilla":      {Name: "gorilla", Pkg: "./loadtest/peers/gorilla", Note: "gorilla/websocket, read + write goroutine per connection"},
 	"nbio":         {Name: "nbio", Pkg: "./loadtest/peers/nbio", Note: "lesismal/nbio event loop"},
 	"stub":         {Name: "stub", Pkg: "./loadtest/peers/stub", Note: "loadtest's own stub hub on conn/ (no hub/)"},
-	"floor":        {Name: "floor", Pkg: "./loadtest/peers/floor", Note: "raw epoll echo, one goroutine, no library: the floor (echo scenario only)"},
+	"floor":        {Name: "floor", Pkg: "./loadtest/peers/floor", Note: "raw epoll loop, one goroutine, no library, no pings: the floor"},
 }
 
 // ErrNoPackage means a peer's package is not in the tree (yet).

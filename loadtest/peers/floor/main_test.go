@@ -16,7 +16,7 @@ func TestMain(m *testing.M) {
 			return err
 		}
 		go func() {
-			if err := serve(lfd); err != nil {
+			if err := newServer(lfd, "chat.message").serve(); err != nil {
 				panic(err)
 			}
 		}()
@@ -27,4 +27,10 @@ func TestMain(m *testing.M) {
 
 func TestEchoes(t *testing.T) {
 	peertest.CheckEcho(t, peertest.StartChild(t))
+}
+
+// TestHub runs the load generator's protocol check: subscribes, a fan-out
+// through a publisher, echoes.
+func TestHub(t *testing.T) {
+	peertest.Check(t, peertest.StartChild(t))
 }
