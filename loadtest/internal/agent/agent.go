@@ -15,6 +15,9 @@ type Agent interface {
 	Do(ctx context.Context, cmd Cmd) (Report, error)
 	// Counters returns the latest running totals known.
 	Counters() client.Counters
+	// Pid is the id of the process holding the agent's connections, for
+	// readings of it in /proc.
+	Pid() int
 	// Dead is closed when the agent can run no more steps.
 	Dead() <-chan struct{}
 	// Close ends the agent, closing its connections.

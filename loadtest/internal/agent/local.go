@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/surge-ws/ws/loadtest/internal/client"
@@ -33,6 +34,9 @@ func newUnconfigured(onEvent EventFunc) *Local {
 func (l *Local) Name() string { return "local" }
 
 func (l *Local) Dead() <-chan struct{} { return l.never }
+
+// Pid is this process's id.
+func (l *Local) Pid() int { return os.Getpid() }
 
 func (l *Local) Counters() client.Counters {
 	if cl := l.client(); cl != nil {
@@ -111,6 +115,13 @@ func (l *Local) Do(ctx context.Context, cmd Cmd) (Report, error) {
 	case OpProbe:
 		r := cl.ProbeSlow(cmd.Probe)
 		rep.Probe = &r
+	case OpReconnect:
+		if cmd.Reconnect == nil {
+			return rep, errors.New("agent: reconnect without spec")
+		}
+		var r client.ReconnectReport
+		r, err = cl.Reconnect(ctx, *cmd.Reconnect)
+		rep.Reconnect = &r
 	case OpClose:
 		r := cl.CloseAll(ctx)
 		rep.Close = &r

@@ -88,6 +88,9 @@ func (r *Remote) Name() string { return r.name }
 
 func (r *Remote) Dead() <-chan struct{} { return r.dead }
 
+// Pid is the worker's process id.
+func (r *Remote) Pid() int { return r.cmd.Process.Pid }
+
 func (r *Remote) Counters() client.Counters {
 	if c := r.counters.Load(); c != nil {
 		return *c

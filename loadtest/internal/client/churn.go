@@ -109,7 +109,8 @@ func (cl *Client) Churn(ctx context.Context, spec ChurnSpec) (ChurnReport, error
 // oneCycle dials, subscribes, waits for the reply and closes cleanly.
 func (cl *Client) oneCycle(ctx context.Context, idx int) bool {
 	cy := &cycle{sub: make(chan bool, 1), closeC: make(chan struct{})}
-	p := &peer{idx: int32(idx), cycle: cy}
+	p := &peer{idx: int32(idx)}
+	p.cycle.Store(cy)
 	if !cl.dialOne(ctx, p, true) {
 		return false
 	}

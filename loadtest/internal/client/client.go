@@ -15,6 +15,10 @@ import (
 // processes as JSON.
 type Config struct {
 	URL string `json:"url"`
+	// URLs, if set, spread the connections over several servers:
+	// connection i goes to URLs[i%len(URLs)] (URL is then unused but by the
+	// publisher, which the coordinator makes).
+	URLs []string `json:"urls,omitempty"`
 	// Sources are local addresses to spread connections over (connection i
 	// binds Sources[i%len]); each gives its own range of ephemeral ports.
 	// Empty: the kernel's choice.
@@ -45,10 +49,10 @@ type peer struct {
 	c       *conn.Conn
 	idx     int32
 	flags   atomic.Uint32
-	lastSeq atomic.Int32 // fan-out: last sequence number seen, for order checks
-	left    atomic.Int32 // echo: requests still to send
-	sentAt  atomic.Int64 // echo: when the outstanding request left
-	cycle   *cycle       // churn only: who waits for this connection's events
+	lastSeq atomic.Int32          // fan-out: last sequence number seen, for order checks
+	left    atomic.Int32          // echo: requests still to send
+	sentAt  atomic.Int64          // echo: when the outstanding request left
+	cycle   atomic.Pointer[cycle] // churn, reconnect: who waits for this connection's events
 }
 
 func (p *peer) set(f uint32) (was uint32) { return p.flags.Or(f) }
@@ -56,6 +60,7 @@ func (p *peer) set(f uint32) (was uint32) { return p.flags.Or(f) }
 // Counters are a Client's running totals, for progress lines and reports.
 type Counters struct {
 	Opened      int64 `json:"opened"`
+	Open        int64 `json:"open"` // open now: opened (reopened included) minus closed
 	Failed      int64 `json:"failed"`
 	Subscribed  int64 `json:"subscribed"`
 	SubFailed   int64 `json:"sub_failed"`
@@ -73,6 +78,7 @@ type Counters struct {
 // Add sums o into c.
 func (c *Counters) Add(o Counters) {
 	c.Opened += o.Opened
+	c.Open += o.Open
 	c.Failed += o.Failed
 	c.Subscribed += o.Subscribed
 	c.SubFailed += o.SubFailed
@@ -127,7 +133,7 @@ func New(cfg Config) *Client {
 // Counters returns the running totals.
 func (cl *Client) Counters() Counters {
 	return Counters{
-		Opened: cl.opened.Load(), Failed: cl.failed.Load(),
+		Opened: cl.opened.Load(), Open: cl.open.Load(), Failed: cl.failed.Load(),
 		Subscribed: cl.subscribed.Load(), SubFailed: cl.subFailed.Load(),
 		Deliveries: cl.deliveries.Load(), RoundTrips: cl.roundTrips.Load(),
 		Dropped: cl.dropped.Load(), Unexpected: cl.unexpected.Load(),
@@ -149,6 +155,14 @@ func (cl *Client) source(idx int) *net.TCPAddr {
 		return nil
 	}
 	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(cl.cfg.Sources[idx%len(cl.cfg.Sources)], 0))
+}
+
+// urlFor returns the URL of connection idx.
+func (cl *Client) urlFor(idx int) string {
+	if n := len(cl.cfg.URLs); n > 0 {
+		return cl.cfg.URLs[idx%n]
+	}
+	return cl.cfg.URL
 }
 
 // eachPeer calls f for every peer of every Connect so far.

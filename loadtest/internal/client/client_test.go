@@ -122,3 +122,45 @@ func TestDialFailuresAreCounted(t *testing.T) {
 		t.Fatalf("%+v %v", rep, cl.Errors())
 	}
 }
+
+// TestReconnectComesBackOnTheSameServer spreads connections over two stub
+// hubs, makes one in four of each hub's leave and come back, and checks
+// that every one is back, subscribed, on the hub it left, with nothing
+// counted as dropped.
+func TestReconnectComesBackOnTheSameServer(t *testing.T) {
+	a, b := stub.StartTest(t), stub.StartTest(t)
+	cfg := testConfig(a.URL())
+	cfg.URLs = []string{a.URL(), b.URL()}
+	cl := New(cfg)
+	ctx := context.Background()
+	defer cl.CloseAll(ctx)
+	if rep, err := cl.Connect(ctx, ConnectSpec{N: 40, Subscribe: true}); err != nil || rep.Subscribed != 40 {
+		t.Fatalf("connect: %+v %v", rep, err)
+	}
+	if a.Subscribers("room") != 20 || b.Subscribers("room") != 20 {
+		t.Fatalf("subscribers %d + %d, want 20 each", a.Subscribers("room"), b.Subscribers("room"))
+	}
+	rep, err := cl.Reconnect(ctx, ReconnectSpec{Every: 4, Group: 2, Subscribe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Of each hub's 20 (indexes i with i%2 == hub), i/2 = 0, 4, 8, 12, 16.
+	if rep.Picked != 10 || rep.Closed != 10 || rep.Reopened != 10 || rep.Subscribed != 10 || rep.Failed != 0 {
+		t.Fatalf("reconnect: %+v %v", rep, cl.Errors())
+	}
+	c := cl.Counters()
+	if c.Open != 40 || c.Opened != 50 || c.Subscribed != 50 || c.Dropped != 0 {
+		t.Fatalf("counters %+v %v", c, cl.Errors())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for (a.Subscribers("room") != 20 || b.Subscribers("room") != 20 || a.Conns() != 20 || b.Conns() != 20) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if a.Subscribers("room") != 20 || b.Subscribers("room") != 20 || a.Conns() != 20 || b.Conns() != 20 {
+		t.Fatalf("hubs: %d/%d subscribers, %d/%d connections", a.Subscribers("room"), b.Subscribers("room"), a.Conns(), b.Conns())
+	}
+	// A fan-out afterwards reaches every subscriber once, in order.
+	if subs := cl.Arm(ArmSpec{Msgs: 3}, nil); subs != 40 {
+		t.Fatalf("%d subscribers armed", subs)
+	}
+}

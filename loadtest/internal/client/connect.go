@@ -111,7 +111,7 @@ func (cl *Client) Connect(ctx context.Context, spec ConnectSpec) (ConnectReport,
 // dialOne opens one connection for p and sends its subscribe.
 func (cl *Client) dialOne(ctx context.Context, p *peer, subscribe bool) bool {
 	t0 := time.Now()
-	c, _, err := cl.d.DialFrom(ctx, cl.cfg.URL, cl.source(int(p.idx)))
+	c, _, err := cl.d.DialFrom(ctx, cl.urlFor(int(p.idx)), cl.source(int(p.idx)))
 	if err != nil {
 		cl.failed.Add(1)
 		cl.errs.Add("dial: " + trimErr(err))

@@ -62,8 +62,8 @@ func (cl *Client) onReply(p *peer, m *proto.Msg) {
 		if p.flags.And(^fSubPending)&fSubPending != 0 {
 			cl.subPending.Add(-1)
 		}
-		if p.cycle != nil {
-			p.cycle.signal(m.OK)
+		if cy := p.cycle.Load(); cy != nil {
+			cy.signal(m.OK)
 		}
 	case len(m.ID) > 0 && m.ID[0] == idEchoPfx:
 		if r := cl.echo.Load(); r != nil {
@@ -127,8 +127,8 @@ func (cl *Client) OnClose(c *conn.Conn, code frame.CloseCode, reason string) {
 		cl.dropped.Add(1)
 		cl.errs.Add(closeText(code, reason))
 	}
-	if p.cycle != nil {
-		p.cycle.closed()
+	if cy := p.cycle.Load(); cy != nil {
+		cy.closed()
 	}
 }
 

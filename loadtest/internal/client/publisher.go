@@ -46,12 +46,18 @@ func DialPublisher(ctx context.Context, cfg Config) (*Publisher, error) {
 // Publish sends message seq with pad bytes of filler and returns its send
 // time (CLOCK_MONOTONIC ns).
 func (p *Publisher) Publish(seq int64, pad int) (int64, error) {
+	now := Now()
+	return now, p.PublishStamped(seq, now, pad)
+}
+
+// PublishStamped sends message seq stamped with sent (CLOCK_MONOTONIC ns),
+// so that several publishers can send one message with one send time.
+func (p *Publisher) PublishStamped(seq, sent int64, pad int) error {
 	var idb [24]byte
 	id := strconv.AppendInt(append(idb[:0], 'p'), seq, 10)
-	now := Now()
-	data := proto.AppendStamp(make([]byte, 0, 48+pad), seq, now, pad)
+	data := proto.AppendStamp(make([]byte, 0, 48+pad), seq, sent, pad)
 	req := proto.AppendRequest(make([]byte, 0, len(data)+96), string(id), p.cfg.Event, p.cfg.Channel, data)
-	return now, p.c.Write(frame.OpText, req)
+	return p.c.Write(frame.OpText, req)
 }
 
 func (p *Publisher) onMessage(_ *conn.Conn, _ frame.OpCode, payload []byte) {
