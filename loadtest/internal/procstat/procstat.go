@@ -26,7 +26,15 @@ type Sample struct {
 func (s Sample) CPU() time.Duration { return s.User + s.System }
 
 // Read samples process pid (0: this process).
-func Read(pid int) (Sample, error) {
+func Read(pid int) (Sample, error) { return read(pid, true) }
+
+// ReadNoFDs samples process pid without counting its descriptors (FDs is
+// -1): listing the descriptors of a process holding 20,000 connections takes
+// milliseconds, which adds up when dozens of processes are sampled every
+// second.
+func ReadNoFDs(pid int) (Sample, error) { return read(pid, false) }
+
+func read(pid int, fds bool) (Sample, error) {
 	dir := "/proc/self"
 	if pid > 0 {
 		dir = "/proc/" + strconv.Itoa(pid)
@@ -46,7 +54,10 @@ func Read(pid int) (Sample, error) {
 	if s.RSS, err = statusKB(status, "VmRSS:"); err != nil {
 		return s, err
 	}
-	s.FDs = countFDs(dir + "/fd")
+	s.FDs = -1
+	if fds {
+		s.FDs = countFDs(dir + "/fd")
+	}
 	return s, nil
 }
 

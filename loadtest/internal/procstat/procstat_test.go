@@ -40,3 +40,16 @@ func TestReadSelf(t *testing.T) {
 		t.Fatal("Alive")
 	}
 }
+
+func TestReadKernel(t *testing.T) {
+	k, err := ReadKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.MemAvailable <= 0 || k.Slab <= 0 || k.Sockets <= 0 || k.InSegs <= 0 {
+		t.Fatalf("kernel: %+v", k)
+	}
+	if v, err := Sysctl("net.core.somaxconn"); err != nil || v == "" {
+		t.Fatalf("somaxconn %q %v", v, err)
+	}
+}

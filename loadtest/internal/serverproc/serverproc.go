@@ -44,6 +44,8 @@ type Spec struct {
 	// (examples/chat and loadtest/peers/hostile serve their goroutine count
 	// there).
 	Stats bool
+	// Env is added to this process's environment (e.g. "GOGC=50").
+	Env []string
 }
 
 // Process is one running server.
@@ -78,6 +80,13 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	defer logf.Close() // the child has its own descriptor
 	cmd := exec.Command(spec.Bin, append(args, spec.Args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if len(spec.Env) > 0 {
+		cmd.Env = append(os.Environ(), spec.Env...)
+	}
+	// A process group of its own (a terminal's ^C reaches the load
+	// generator, which stops its servers in order), and SIGKILL should the
+	// load generator die without stopping it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -124,17 +133,31 @@ func (p *Process) Exited() (bool, error) {
 // Stop sends SIGTERM and waits up to 5 s for the exit, then sends SIGKILL.
 // It reports whether the server stopped by itself (a server whose event
 // loop froze may not).
-func (p *Process) Stop() (clean bool) {
-	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+func (p *Process) Stop() (clean bool) { return p.StopWithin(5 * time.Second) }
+
+// StopWithin is Stop with another bound on the wait before SIGKILL.
+func (p *Process) StopWithin(d time.Duration) (clean bool) {
+	p.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 		return true
-	case <-time.After(5 * time.Second):
-		_ = p.Cmd.Process.Kill()
+	case <-time.After(d):
+		p.Signal(syscall.SIGKILL)
 		<-p.done
 		return false
 	}
 }
+
+// Signal sends sig to the server's process group (the server and anything
+// it started).
+func (p *Process) Signal(sig syscall.Signal) {
+	if err := syscall.Kill(-p.Cmd.Process.Pid, sig); err != nil {
+		_ = p.Cmd.Process.Signal(sig)
+	}
+}
+
+// Done is closed when the server has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
 
 // FreeLoopbackAddr returns a 127.0.0.1 address whose port was free a moment ago.
 func FreeLoopbackAddr() (string, error) {
