@@ -100,3 +100,17 @@ func (l *Line) Stop() {
 		l.drawn = false
 	}
 }
+
+// Clear erases the line if it is drawn, so that other output can be
+// written; the next redraw brings it back.
+func (l *Line) Clear() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.drawn {
+		fmt.Fprint(l.w, "\r\x1b[2K")
+		l.drawn = false
+	}
+}

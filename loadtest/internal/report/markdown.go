@@ -32,6 +32,8 @@ func WriteMarkdown(dir string, r *Result) (string, error) {
 	}
 	if r.Abuse != nil {
 		fmt.Fprintf(&b, "- cases: %d, %d failed, run time %.1f s\n\n", len(r.Abuse.Cases), r.Abuse.Failed, r.Elapsed)
+	} else if r.Cluster != nil {
+		return writeClusterMarkdown(dir, base, &b, r)
 	} else {
 		fmt.Fprintf(&b, "- client processes: %d, connections asked: %d, run time %.1f s\n\n", r.Procs, r.N, r.Elapsed)
 	}
@@ -98,4 +100,56 @@ func memoryBars(r *Result) []Bar {
 		bars = append(bars, Bar{"machine (MemAvailable)", *r.MemPerConnTotal})
 	}
 	return bars
+}
+
+// writeClusterMarkdown finishes a cluster report: the deployment, the table
+// and a timeline plot per target.
+func writeClusterMarkdown(dir, base string, b *strings.Builder, r *Result) (string, error) {
+	c := r.Cluster
+	fmt.Fprintf(b, "- connections: %d over %d server processes per target (%s); %d client processes; run time %.1f s\n",
+		r.N, c.Servers, c.Placement, c.ClientProcs, r.Elapsed)
+	if c.Redis != "" {
+		fmt.Fprintf(b, "- Redis: %s\n", c.Redis)
+	}
+	if c.PingPolicy != "" {
+		fmt.Fprintf(b, "- ping policy: %s\n", c.PingPolicy)
+	}
+	var ks []string
+	for _, k := range c.Kernel {
+		s := fmt.Sprintf("%s = %s", k.Name, k.Value)
+		if k.Want != "" {
+			s += fmt.Sprintf(" (below %s)", k.Want)
+		}
+		ks = append(ks, s)
+	}
+	fmt.Fprintf(b, "- kernel: %s\n\n", strings.Join(ks, "; "))
+	b.WriteString(ClusterMarkdown(c))
+	b.WriteString("\n")
+	for _, t := range c.Targets {
+		for _, e := range sortedErrors(t.Errors) {
+			fmt.Fprintf(b, "- %s error: %s\n", t.Name, mdEscape(e))
+		}
+		for _, f := range t.WorkerFailures {
+			fmt.Fprintf(b, "- %s worker failed: %s\n", t.Name, mdEscape(f))
+		}
+		if t.Aborted != "" {
+			fmt.Fprintf(b, "- %s stopped: %s\n", t.Name, mdEscape(t.Aborted))
+		}
+		for _, n := range t.Notes {
+			fmt.Fprintf(b, "- %s: %s\n", t.Name, mdEscape(n))
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "- note: %s\n", mdEscape(n))
+	}
+	b.WriteString("\n")
+	for _, t := range c.Targets {
+		img := base + "-" + t.Name + ".png"
+		if err := PlotClusterTimeline(filepath.Join(dir, img), fmt.Sprintf("cluster, %s: %d connections over %d processes", t.Name, r.N, t.Servers), t); err != nil {
+			continue // too short a run to draw
+		}
+		fmt.Fprintf(b, "## %s over time\n\n![%s](%s)\n\n", t.Name, t.Name, img)
+	}
+	path := filepath.Join(dir, base+".md")
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -74,6 +74,8 @@ type Result struct {
 	Churn *Churn `json:"churn,omitempty"`
 	Slow  *Slow  `json:"slow,omitempty"`
 	Abuse *Abuse `json:"abuse,omitempty"`
+	// Cluster is the cluster scenario's outcome (its phases per target).
+	Cluster *Cluster `json:"cluster,omitempty"`
 
 	Dropped    int64            `json:"dropped"`      // connections closed by the server or network
 	OutOfOrder int64            `json:"out_of_order"` // fan-out packets older than one already seen

@@ -8,6 +8,9 @@ import (
 
 // WriteTable writes the final table of a result.
 func WriteTable(w io.Writer, r *Result) error {
+	if r.Cluster != nil {
+		return WriteClusterTable(w, r)
+	}
 	title := fmt.Sprintf("%s  %s", r.Scenario, r.URL)
 	if r.Server != "" {
 		title = fmt.Sprintf("%s  [%s]  %s", r.Scenario, r.Server, r.URL)
