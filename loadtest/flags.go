@@ -37,6 +37,11 @@ Scenarios:
   compare  build and run examples/chat and the peers in loadtest/peers on
            fresh processes with the same scenarios; write the table into
            docs/benchmarks.md between <!-- compare:begin/end --> markers
+  cluster  the deployment on one machine: -servers processes of
+           examples/chat joined through Redis (and, to compare, of the raw
+           epoll floor), -n clients over worker processes; phases in order:
+           ramp, idle hold, broadcast, stream, reconnect, shutdown; figures
+           per phase (docs/scaling.md)
   abuse    hostile clients, one case after another (-cases), each on a
            fresh examples/chat (or -url) beside a probe client doing round
            trips: the probe's latency, what the offender got, and whether
@@ -60,7 +65,16 @@ type flags struct {
 	cpuProfile                      string
 	peers, scenarios, out, repo     string
 	abuse                           abuseFlags
+	cluster                         clusterFlags
 	set                             map[string]bool // flags given explicitly
+}
+
+// clusterFlags are the cluster scenario's own flags.
+type clusterFlags struct {
+	servers, broadcasts, streamMsgs, reconnectEvery int
+	streamRate                                      float64
+	targets, redis, serverArgs, serverEnv           string
+	pingInterval                                    time.Duration
 }
 
 // abuseFlags are the abuse scenario's own flags.
@@ -136,6 +150,17 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&a.returnWithin, "return-within", 15*time.Second, "abuse: bound on the server's return to its baseline after a case")
 	fs.DurationVar(&a.caseTime, "case-time", 60*time.Second, "abuse: bound on one case's hostile phase")
 	fs.StringVar(&a.offenders, "offenders", "", `abuse: local addresses of the hostile connections ("A-B" or "A,B"; default 127.0.0.2)`)
+	c := &f.cluster
+	fs.IntVar(&c.servers, "servers", 0, "cluster: server processes per target (0: as many as the descriptor limit needs, 500 descriptors kept free in each)")
+	fs.StringVar(&c.targets, "targets", "surge,floor", "cluster: servers to run the phases on, in order (surge: examples/chat with Redis; floor: loadtest/peers/floor)")
+	fs.StringVar(&c.redis, "redis", "", "cluster: address of a Redis to use (default: start a redis-server of the run's own)")
+	fs.IntVar(&c.broadcasts, "broadcasts", 3, "cluster: messages of the broadcast phase, one at a time (-1: skip)")
+	fs.IntVar(&c.streamMsgs, "stream-msgs", 20, "cluster: messages of the stream phase (-1: skip)")
+	fs.Float64Var(&c.streamRate, "stream-rate", 5, "cluster: messages per second of the stream phase")
+	fs.IntVar(&c.reconnectEvery, "reconnect-every", 100, "cluster: one client in this many leaves and comes back (-1: skip)")
+	fs.DurationVar(&c.pingInterval, "ping-interval", 30*time.Second, "cluster: the servers' ping interval, for the idle figures (examples/chat: the hub's default)")
+	fs.StringVar(&c.serverArgs, "server-args", "", "cluster: extra flags for every examples/chat process, space-separated")
+	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every server process, comma-separated (e.g. GOGC=50)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()
@@ -160,6 +185,17 @@ func (f *flags) scenarioDefaults(scenario string) {
 	}
 	if !f.set["rate"] && scenario == "churn" {
 		f.rate = 100
+	}
+	if scenario == "cluster" {
+		if !f.set["hold"] {
+			f.hold = 65 * time.Second // two ping intervals and a little
+		}
+		if !f.set["timeout"] {
+			f.timeout = 30 * time.Second
+		}
+		if !f.set["max-time"] {
+			f.maxTime = 45 * time.Minute
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, workerArg
 		return 2
 	}
 	name := args[0]
-	if name != "compare" && name != "abuse" && !slices.Contains(scenario.Names, name) {
+	if name != "compare" && name != "abuse" && name != "cluster" && !slices.Contains(scenario.Names, name) {
 		fmt.Fprintf(stderr, "loadtest: unknown scenario %q\n\n", name)
 		fs.Usage()
 		return 2
@@ -98,6 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, workerArg
 	if name == "abuse" {
 		line.Stop()
 		return runAbuse(ctx, &f, command, stdout, stderr)
+	}
+	if name == "cluster" {
+		return runCluster(ctx, &f, command, stdout, stderr, line, workerArgv)
 	}
 	f.scenarioDefaults(name)
 	o, err := options(ctx, &f, line, workerArgv)
@@ -303,4 +306,69 @@ func runAbuse(ctx context.Context, f *flags, command string, stdout, stderr io.W
 		return 1
 	}
 	return status
+}
+
+// runCluster runs the cluster scenario.
+func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io.Writer, line *progress.Line, workerArgv []string) int {
+	root := f.repo
+	if root == "" {
+		wd, err := os.Getwd()
+		if err == nil {
+			root, err = compare.RepoRoot(wd)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 2
+		}
+	}
+	f.scenarioDefaults("cluster")
+	o, err := options(ctx, f, line, workerArgv)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 2
+	}
+	c := f.cluster
+	o.Cluster = scenario.ClusterOptions{
+		Root: root, Servers: c.servers, Targets: splitList(c.targets), Redis: c.redis,
+		Broadcasts: c.broadcasts, StreamMsgs: c.streamMsgs, StreamRate: c.streamRate,
+		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval,
+		ServerArgs: strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
+	}
+	if !f.quiet {
+		o.Cluster.Log = logLine{line, stderr}
+	}
+	res, err := scenario.RunCluster(ctx, o)
+	line.Stop()
+	if res == nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	res.Command = command
+	status := 0
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest: run stopped:", err)
+		status = 1
+	}
+	for _, t := range res.Cluster.Targets {
+		if t.Aborted != "" || len(t.WorkerFailures) > 0 {
+			status = 1
+		}
+	}
+	if err := emit(res, f, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	return status
+}
+
+// logLine writes log lines above the progress line: it erases the line,
+// writes, and lets the line redraw at its next tick.
+type logLine struct {
+	line *progress.Line
+	w    io.Writer
+}
+
+func (l logLine) Write(p []byte) (int, error) {
+	l.line.Clear()
+	return l.w.Write(p)
 }

@@ -23,10 +23,14 @@ const warmShare = 10
 // it returns how many connections the second step opened.
 func (r *runner) connect(ctx context.Context, subscribe bool, between func()) int64 {
 	n := r.o.N
-	r.status(func() string {
-		c := r.fleet.Counters()
-		return fmt.Sprintf("%s: connected %d/%d  failed %d  subscribed %d", r.res.Scenario, c.Opened, n, c.Failed, c.Subscribed)
-	})
+	if r.connectStatus != nil {
+		r.status(r.connectStatus)
+	} else {
+		r.status(func() string {
+			c := r.fleet.Counters()
+			return fmt.Sprintf("%s: connected %d/%d  failed %d  subscribed %d", r.res.Scenario, c.Opened, n, c.Failed, c.Subscribed)
+		})
+	}
 	defer r.o.Progress.Stop()
 	rate := 0.0
 	if r.o.ConnRate > 0 {

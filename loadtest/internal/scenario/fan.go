@@ -159,6 +159,10 @@ func (r *runner) publish(ctx context.Context, st *fanState, sent []int64, rate f
 			}
 		}
 	}
+	limit := r.o.Timeout
+	if r.waitFor > 0 {
+		limit = r.waitFor
+	}
 	if rate <= 0 {
 		misses := 0
 		for seq := range msgs {
@@ -169,7 +173,7 @@ func (r *runner) publish(ctx context.Context, st *fanState, sent []int64, rate f
 			sent[seq] = t
 			published.Add(1)
 			before := *timedOut
-			if err := wait(seq, r.o.Timeout); err != nil {
+			if err := wait(seq, limit); err != nil {
 				return err
 			}
 			if *timedOut > before {
@@ -178,7 +182,7 @@ func (r *runner) publish(ctx context.Context, st *fanState, sent []int64, rate f
 				misses = 0
 			}
 			if misses == maxMisses {
-				return fmt.Errorf("%d messages in a row did not reach every subscriber within -timeout %s; stopping", maxMisses, r.o.Timeout)
+				return fmt.Errorf("%d messages in a row did not reach every subscriber within %s; stopping", maxMisses, limit)
 			}
 		}
 		return nil
@@ -200,7 +204,7 @@ func (r *runner) publish(ctx context.Context, st *fanState, sent []int64, rate f
 	if st.need == 0 {
 		return nil
 	}
-	deadline := time.Now().Add(r.o.Timeout)
+	deadline := time.Now().Add(limit)
 	got := 0
 	for got < msgs {
 		select {

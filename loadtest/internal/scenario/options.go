@@ -48,6 +48,9 @@ type Options struct {
 	MaxTime time.Duration
 
 	Progress *progress.Line
+
+	// Cluster holds the cluster scenario's own settings (RunCluster).
+	Cluster ClusterOptions
 }
 
 // ErrNotLoopback refuses a target that would send load off this machine.

@@ -33,14 +33,30 @@ type runner struct {
 	spans  []span // connections of each agent
 	res    *report.Result
 	srv    serverProbe
-	pub    *client.Publisher
+	pub    publisher
 	fan    atomic.Pointer[fanState]
 	hists  map[string]*hist.Hist
 	extErr map[string]int64 // errors seen by the coordinator itself
 	mu     sync.Mutex
+
+	// connectStatus, if set, is connect's progress line.
+	connectStatus func() string
+	// waitFor, if set, bounds the wait for each fan-out message instead of
+	// Options.Timeout.
+	waitFor time.Duration
 }
 
 type span struct{ first, n int }
+
+// publisher sends the fan-out's messages: one connection (client.Publisher)
+// or one per server (multiPublisher, for servers that do not know each
+// other).
+type publisher interface {
+	Publish(seq int64, pad int) (sent int64, err error)
+	Acks() (acks, failed int64)
+	Errors() map[string]int64
+	Close()
+}
 
 // Run runs one scenario and returns its result. The error is for a run that
 // could not start or could not produce numbers at all; problems during a run

@@ -14,19 +14,41 @@ import (
 	"github.com/surge-ws/ws/loadtest/internal/procstat"
 )
 
-// serverProbe reads the server process, when the run knows its pid.
+// serverProbe reads the server process, when the run knows its pid, or
+// the processes of a server made of several (pids).
 type serverProbe struct {
 	pid      int
+	pids     []int
 	statsURL string
 }
 
 // sample reads the server; ok is false without a pid or when it is gone.
+// For several processes it is their sum (CPU times, RSS; FDs -1: not counted).
 func (s serverProbe) sample() (procstat.Sample, bool) {
+	if len(s.pids) > 0 {
+		return sumSamples(s.pids)
+	}
 	if s.pid <= 0 {
 		return procstat.Sample{}, false
 	}
 	v, err := procstat.Read(s.pid)
 	return v, err == nil
+}
+
+// sumSamples reads every process of pids and adds their readings up; ok is
+// false when one of them could not be read (it exited).
+func sumSamples(pids []int) (procstat.Sample, bool) {
+	sum := procstat.Sample{At: time.Now(), FDs: -1}
+	for _, pid := range pids {
+		v, err := procstat.ReadNoFDs(pid)
+		if err != nil {
+			return sum, false
+		}
+		sum.User += v.User
+		sum.System += v.System
+		sum.RSS += v.RSS
+	}
+	return sum, true
 }
 
 // goroutines reads the server's goroutine count from its stats URL: a JSON
