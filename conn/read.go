@@ -183,11 +183,13 @@ func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if op == frame.OpPong {
+	if op == frame.OpPong && len(c.q) >= maxQueuedPongs && c.pongsQueuedLocked() >= maxQueuedPongs {
 		// A peer that pings without reading would otherwise grow the queue
 		// by a pong per ping (control frames are outside the send-queue
 		// bounds). RFC 6455 5.5.3 allows answering only the most recent
-		// ping: a pong still waiting in the queue takes the new payload.
+		// ping: past maxQueuedPongs, the last pong still waiting takes the
+		// new payload. (Below it every ping gets its own pong, as Autobahn
+		// 2.10 checks.)
 		for i := len(c.q) - 1; i >= 0; i-- {
 			if c.q[i].pong {
 				c.q[i].b = b
@@ -198,6 +200,21 @@ func (c *Conn) writeControl(op frame.OpCode, payload []byte) {
 	}
 	c.pushLocked(outFrame{b: b, pong: op == frame.OpPong})
 	c.kickLocked(false)
+}
+
+// maxQueuedPongs is how many pongs may wait in a connection's queue.
+const maxQueuedPongs = 16
+
+// pongsQueuedLocked counts the pongs waiting in the queue (only asked once
+// the queue is long enough to hold maxQueuedPongs of them).
+func (c *Conn) pongsQueuedLocked() int {
+	n := 0
+	for i := range c.q {
+		if c.q[i].pong {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *Conn) peerClose(payload []byte) {
