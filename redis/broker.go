@@ -96,13 +96,10 @@ type seqKey struct{ channel, origin string }
 type batch struct {
 	chunks [][]byte // filled ones, and the last one being filled
 	spare  [][]byte // emptied chunks for reuse
-	msgs   []pending
-	size   int // bytes of the envelopes
-}
-
-type pending struct {
-	channel string
-	data    []byte
+	// cmds are the PUBLISH commands, made by the publishers (under the broker's lock) rather than by
+	// the writer, whose time is the critical path: while it builds a pipeline Redis waits.
+	cmds []redis.Cmder
+	size int // bytes of the envelopes
 }
 
 const chunkSize = 64 << 10
@@ -128,7 +125,7 @@ func (bt *batch) add(channel string, e *envelope) {
 	start := len(last)
 	last = appendEnvelope(last, e) // fits: no copy
 	bt.chunks[n-1] = last
-	bt.msgs = append(bt.msgs, pending{channel: channel, data: last[start:len(last):len(last)]})
+	bt.cmds = append(bt.cmds, redis.NewIntCmd(context.Background(), "publish", channel, last[start:len(last):len(last)]))
 	bt.size += len(last) - start
 }
 
@@ -141,8 +138,8 @@ func (bt *batch) reset() {
 	}
 	clear(bt.chunks)
 	bt.chunks = bt.chunks[:0]
-	clear(bt.msgs)
-	bt.msgs = bt.msgs[:0]
+	clear(bt.cmds)
+	bt.cmds = bt.cmds[:0]
 	bt.size = 0
 }
 
@@ -335,7 +332,7 @@ func (b *RedisBroker) write() {
 		}
 		b.mu.Lock()
 		bt := b.cur
-		if len(bt.msgs) == 0 {
+		if len(bt.cmds) == 0 {
 			closed := b.closed
 			b.mu.Unlock()
 			if closed {
@@ -363,7 +360,7 @@ func (b *RedisBroker) write() {
 		}
 		bt.reset()
 		b.spare = bt
-		if len(b.cur.msgs) > 0 {
+		if len(b.cur.cmds) > 0 {
 			select {
 			case b.wake <- struct{}{}:
 			default:
@@ -375,18 +372,16 @@ func (b *RedisBroker) write() {
 
 // send publishes bt in pipelines of MaxBatch and reports whether Redis failed.
 func (b *RedisBroker) send(bt *batch) (failed bool) {
-	for start := 0; start < len(bt.msgs); start += b.opt.MaxBatch {
-		msgs := bt.msgs[start:min(start+b.opt.MaxBatch, len(bt.msgs))]
+	for start := 0; start < len(bt.cmds); start += b.opt.MaxBatch {
+		cmds := bt.cmds[start:min(start+b.opt.MaxBatch, len(bt.cmds))]
 		ctx, cancel := context.WithTimeout(context.Background(), b.opt.writeTimeout())
 		pipe := b.client.Pipeline()
-		for _, m := range msgs {
-			pipe.Publish(ctx, m.channel, m.data)
-		}
-		cmds, err := pipe.Exec(ctx)
+		_ = pipe.BatchProcess(ctx, cmds...)
+		_, err := pipe.Exec(ctx)
 		cancel()
 		b.st.batches.Add(1)
 		if err == nil {
-			b.st.published.Add(uint64(len(msgs)))
+			b.st.published.Add(uint64(len(cmds)))
 			continue
 		}
 		var lost uint64
@@ -396,9 +391,9 @@ func (b *RedisBroker) send(bt *batch) (failed bool) {
 			}
 		}
 		if lost == 0 { // the pipeline never reached Redis (no connection): none of it went out
-			lost = uint64(len(msgs))
+			lost = uint64(len(cmds))
 		}
-		b.st.published.Add(uint64(len(msgs)) - lost)
+		b.st.published.Add(uint64(len(cmds)) - lost)
 		b.st.publishErrors.Add(lost)
 		if !failed {
 			b.opt.Logger.Warn("wsredis: publish failed", "lost", lost, "err", err)

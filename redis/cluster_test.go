@@ -30,7 +30,10 @@ func startNodeLayout(t *testing.T, addr, name string, layout Layout) *node {
 	o := Options{Addr: addr, DialTimeout: 200 * time.Millisecond, Layout: layout, Logger: quietLogger()}
 	b := NewBroker(o)
 	o.PresencePrefix = "p:"
-	h := hub.New("chat", hub.Config{Broker: b, Presence: NewPresence(o), Node: name, Logger: quietLogger()})
+	// A send queue of 1024: a client of these tests must not be closed as a slow consumer when the
+	// race detector and a busy machine hold its reader up for a while (32 messages is 64 ms here).
+	h := hub.New("chat", hub.Config{Broker: b, Presence: NewPresence(o), Node: name, Logger: quietLogger(),
+		SendBuffer: 1024})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
