@@ -222,6 +222,9 @@ func TestClusterCounts(t *testing.T) {
 		if ci, ok := h.Channel("side"); !ok || ci.Clients != 1 {
 			t.Fatalf("%s: side %+v", h.Node(), ci)
 		}
+		if got := h.Channels(); !slices.Equal(got, []ChannelInfo{{"room", 3}, {"side", 1}}) {
+			t.Fatalf("%s: channels %+v", h.Node(), got)
+		}
 		if st := h.ClusterStats(); st != (ClusterStats{Nodes: 2, Clients: 3, Channels: 2}) {
 			t.Fatalf("%s: cluster stats %+v", h.Node(), st)
 		}
