@@ -3,6 +3,7 @@ package wsredis
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -171,4 +172,36 @@ func FuzzDecodeClient(f *testing.F) {
 		var info hub.ClientInfo
 		_ = decodeClient(v, &info)
 	})
+}
+
+// A receiver drops an envelope it has had (go-redis sent a pipeline again), counts holes in a
+// sender's numbers as gaps, and starts afresh with a sender's new stream.
+func TestReceiveDropsRepeatsAndCountsGaps(t *testing.T) {
+	b := &RedisBroker{}
+	var got []uint64
+	s := &subscription{b: b, m: hub.Member{Node: "B", Packet: func(p hub.Packet) error {
+		got = append(got, uint64(p.Data[0]-'0'))
+		return nil
+	}}, seen: map[string]map[string]position{}}
+	send := func(stream, seq uint64) {
+		d := []byte{byte('0' + seq%10)}
+		e := envelope{kind: kindPacket, stream: stream, seq: seq, origin: "A", event: "e",
+			dataOff: 20, dataLen: 1, wire: append([]byte(`{"event":"e","data":`), append(d, '}')...)}
+		s.receive("ws:h", string(appendEnvelope(nil, &e)))
+	}
+	send(7, 1)
+	send(7, 2)
+	send(7, 2) // repeated
+	send(7, 1) // repeated
+	send(7, 5) // 3 and 4 lost
+	send(8, 1) // the sender started again
+	send(8, 2)
+	st := b.Stats()
+	if !slices.Equal(got, []uint64{1, 2, 5, 1, 2}) || st.Duplicates != 2 || st.Gaps != 2 || st.Received != 5 {
+		t.Fatalf("delivered %v, stats %+v", got, st)
+	}
+	s.receive("ws:h", "not an envelope")
+	if b.Stats().Malformed != 1 {
+		t.Fatal("malformed not counted")
+	}
 }
