@@ -272,4 +272,41 @@ func TestPresenceMemoryPerClient(t *testing.T) {
 	if list, err := p.ClientsExcept(ctx, "other"); err != nil || len(list) != n {
 		t.Fatalf("read back %d clients: %v", len(list), err)
 	}
+	// What the figure rests on: every hash of the node kept Redis's compact encoding.
+	for i := range p.buckets {
+		if enc := c.ObjectEncoding(ctx, p.bucketKey("host-1234-0a1b2c3d", p.buckets, i)).Val(); enc != "listpack" {
+			t.Fatalf("bucket %d of %d is %q, not listpack", i, p.buckets, enc)
+		}
+	}
+}
+
+// A process that takes the name of one that died (a restarted pod) starts clean: what its
+// predecessor left is gone at once, not after NodeTTL.
+func TestPresenceSameNameStartsClean(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	ctx := context.Background()
+	old := newTestPresence(t, c, prefix, Options{})
+	for i := range 5 {
+		_ = old.Set(ctx, info("X", "0000000000000000-", i, "room"))
+	}
+	if err := old.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old.abandon()
+	next := newTestPresence(t, c, prefix, Options{})
+	if err := next.Join(ctx, "X"); err != nil {
+		t.Fatal(err)
+	}
+	_ = next.Set(ctx, info("X", "1111111111111111-", 1, "room"))
+	if err := next.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reader := newTestPresence(t, c, prefix, Options{})
+	if list, _ := reader.ClientsExcept(ctx, "reader"); len(list) != 1 || list[0].ID != "1111111111111111-1" {
+		t.Fatalf("after the restart under the same name: %v", ids(list))
+	}
+	if n, _ := reader.ChannelExcept(ctx, "reader", "room"); n != 1 {
+		t.Fatalf("room counts %d", n)
+	}
 }
