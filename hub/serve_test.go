@@ -33,7 +33,13 @@ func serveHub(t *testing.T, h *Hub, path string) string {
 	t.Helper()
 	m := NewMux()
 	m.Mount(path, h)
-	srv := m.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "page") }))
+	return serveOn(t, h, m.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "page") })))
+}
+
+// serveOn serves srv on a loopback port until the test ends, then stops h
+// and srv; it returns the address.
+func serveOn(t *testing.T, h *Hub, srv *conn.Server) string {
+	t.Helper()
 	ln, err := conn.Listen("tcp", "127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
@@ -314,19 +320,8 @@ func TestServeInNetHTTPRouter(t *testing.T) {
 func TestServeAsPlainUpgradeHook(t *testing.T) {
 	h := New("plain", Config{MaxMessageSize: 64})
 	h.On("echo", func(ctx *Context) error { return ctx.Reply(ctx.Message().Data) })
-	srv := &conn.Server{Upgrade: h.Serve}
-	ln, err := conn.Listen("tcp", "127.0.0.1:0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = h.Stop(ctx)
-		_ = srv.Shutdown(ctx)
-	})
-	w, err := dialHub(t, "ws://"+ln.Addr().String()+"/anything", nil)
+	addr := serveOn(t, h, &conn.Server{Upgrade: h.Serve})
+	w, err := dialHub(t, "ws://"+addr+"/anything", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
