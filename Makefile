@@ -9,7 +9,7 @@ MODULES := . hub/internal/jsoncmp $(wildcard interop loadtest)
 FUZZTIME ?= 100000x
 FUZZTIME_NET ?= 5000x
 
-.PHONY: all check fmt vet test fuzz-smoke bench echo idle
+.PHONY: all check fmt vet test fuzz-smoke bench bench-redis echo idle
 
 all: check test
 
@@ -40,6 +40,11 @@ fuzz-smoke:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./frame/ ./conn/ ./hub/
+
+# The Redis figures of docs/benchmarks.md, on a redis-server of their own (needs redis-server,
+# redis-benchmark; run on a quiet machine).
+bench-redis:
+	WSREDIS_BENCH=1 $(GO) test -count=1 -run 'TestBench' -v ./redis/
 
 echo:
 	$(GO) run ./examples/echo -addr :9001
