@@ -138,3 +138,16 @@ func quietLogger() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+// TestMain quiets go-redis's own log (a dial error per attempt while a test has Redis stopped) unless
+// WSREDIS_LOG is set.
+func TestMain(m *testing.M) {
+	if os.Getenv("WSREDIS_LOG") == "" {
+		redis.SetLogger(discardRedisLog{})
+	}
+	os.Exit(m.Run())
+}
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
