@@ -74,7 +74,7 @@ type clusterFlags struct {
 	servers, broadcasts, streamMsgs, reconnectEvery int
 	streamRate                                      float64
 	targets, redis, serverArgs, serverEnv           string
-	pingInterval                                    time.Duration
+	pingInterval, pongTimeout                       time.Duration
 }
 
 // abuseFlags are the abuse scenario's own flags.
@@ -152,13 +152,14 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&a.offenders, "offenders", "", `abuse: local addresses of the hostile connections ("A-B" or "A,B"; default 127.0.0.2)`)
 	c := &f.cluster
 	fs.IntVar(&c.servers, "servers", 0, "cluster: server processes per target (0: as many as the descriptor limit needs, 500 descriptors kept free in each)")
-	fs.StringVar(&c.targets, "targets", "surge,floor", "cluster: servers to run the phases on, in order (surge: examples/chat with Redis; floor: loadtest/peers/floor)")
+	fs.StringVar(&c.targets, "targets", "surge,floor", "cluster: servers to run the phases on, in order (surge: examples/chat with Redis; floor: loadtest/peers/floor; surge-alone: examples/chat without Redis)")
 	fs.StringVar(&c.redis, "redis", "", "cluster: address of a Redis to use (default: start a redis-server of the run's own)")
 	fs.IntVar(&c.broadcasts, "broadcasts", 3, "cluster: messages of the broadcast phase, one at a time (-1: skip)")
 	fs.IntVar(&c.streamMsgs, "stream-msgs", 20, "cluster: messages of the stream phase (-1: skip)")
 	fs.Float64Var(&c.streamRate, "stream-rate", 5, "cluster: messages per second of the stream phase")
 	fs.IntVar(&c.reconnectEvery, "reconnect-every", 100, "cluster: one client in this many leaves and comes back (-1: skip)")
-	fs.DurationVar(&c.pingInterval, "ping-interval", 30*time.Second, "cluster: the servers' ping interval, for the idle figures (examples/chat: the hub's default)")
+	fs.DurationVar(&c.pingInterval, "ping-interval", 0, "cluster: the hub's ping interval (WS_HUBS__DEFAULT__PING_INTERVAL for examples/chat; 0: the hub's default, 30s)")
+	fs.DurationVar(&c.pongTimeout, "pong-timeout", 0, "cluster: the hub's pong timeout (WS_HUBS__DEFAULT__PONG_TIMEOUT; 0: the hub's default, 10s)")
 	fs.StringVar(&c.serverArgs, "server-args", "", "cluster: extra flags for every examples/chat process, space-separated")
 	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every server process, comma-separated (e.g. GOGC=50)")
 	fs.Usage = func() {

@@ -331,12 +331,10 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 	o.Cluster = scenario.ClusterOptions{
 		Root: root, Servers: c.servers, Targets: splitList(c.targets), Redis: c.redis,
 		Broadcasts: c.broadcasts, StreamMsgs: c.streamMsgs, StreamRate: c.streamRate,
-		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval,
+		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout,
 		ServerArgs: strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
 	}
-	if !f.quiet {
-		o.Cluster.Log = logLine{line, stderr}
-	}
+	o.Cluster.Log = logLine{line, stderr} // a line per phase, -quiet or not
 	res, err := scenario.RunCluster(ctx, o)
 	line.Stop()
 	if res == nil {

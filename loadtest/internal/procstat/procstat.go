@@ -19,7 +19,11 @@ type Sample struct {
 	User   time.Duration // CPU time in user mode, all threads
 	System time.Duration // CPU time in the kernel on the process's behalf
 	RSS    int64         // resident set size, bytes
-	FDs    int           // open file descriptors (-1 when not readable)
+	// RSSAnon is the private part of RSS (heap, stacks); RSSFile the pages
+	// of mapped files (the binary), which processes running one binary
+	// share. Zero where the kernel does not say.
+	RSSAnon, RSSFile int64
+	FDs              int // open file descriptors (-1 when not readable)
 }
 
 // CPU is user plus system time.
@@ -54,6 +58,8 @@ func read(pid int, fds bool) (Sample, error) {
 	if s.RSS, err = statusKB(status, "VmRSS:"); err != nil {
 		return s, err
 	}
+	s.RSSAnon, _ = statusKB(status, "RssAnon:")
+	s.RSSFile, _ = statusKB(status, "RssFile:")
 	s.FDs = -1
 	if fds {
 		s.FDs = countFDs(dir + "/fd")

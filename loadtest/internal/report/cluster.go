@@ -19,6 +19,8 @@ type Cluster struct {
 	// Kernel lists the settings a large run depends on, as found.
 	Kernel  []KernelSetting  `json:"kernel"`
 	Targets []*ClusterTarget `json:"targets"`
+	// Comparison is the hub against the floor (Compare), when both ran.
+	Comparison *Comparison `json:"comparison,omitempty"`
 }
 
 // KernelSetting is one sysctl as the run found it; Want is what
@@ -90,7 +92,7 @@ type NetDelta struct {
 // PresenceCheck is what one node says about the whole cluster.
 type PresenceCheck struct {
 	Node     string  `json:"node"`
-	Want     int64   `json:"want"`      // subscribers of the channel; clients: Want + Extra
+	Want     int64   `json:"want"`      // connections the load generator held open (all subscribed): the channel's subscribers; clients: Want + Extra
 	Extra    int64   `json:"extra"`     // clients that are not subscribers (the publisher)
 	Clients  int64   `json:"clients"`   // ClusterStats: this node's own plus every other node's registered count
 	Room     int64   `json:"room"`      // the channel's subscribers over every node
@@ -111,6 +113,12 @@ type MemoryAtFull struct {
 	ServerRSSPerConn    float64 `json:"server_rss_per_conn"`
 	ServerGrowthPerConn float64 `json:"server_growth_per_conn"`
 	ServerMaxProcRSS    int64   `json:"server_max_proc_rss"`
+	// ServerAnon is the servers' private memory (RssAnon) added up;
+	// ServerFile the largest process's file pages (the binary, which the
+	// processes share: counted once here, once per process in ServerRSS).
+	ServerAnon        int64   `json:"server_anon"`
+	ServerAnonPerConn float64 `json:"server_anon_per_conn"`
+	ServerFile        int64   `json:"server_file"`
 	// Kernel: Slab growth (socket, file, epoll structures) and TCP buffer
 	// memory growth, per connection (both ends of it).
 	KernelSlab    int64   `json:"kernel_slab"`
@@ -131,16 +139,19 @@ type MemoryAtFull struct {
 
 // IdlePhase is the hold at full count with nothing sent.
 type IdlePhase struct {
-	Seconds       float64  `json:"seconds"`
-	OpenAtEnd     int64    `json:"open_at_end"`
-	Dropped       int64    `json:"dropped"` // connections closed by the server or network during the hold
-	ServerCPUSec  float64  `json:"server_cpu_s"`
-	ServerUserSec float64  `json:"server_user_cpu_s"`
-	ServerCorePct float64  `json:"server_core_pct"` // server CPU per second, in % of one core
-	ServerPeakPct float64  `json:"server_peak_pct"` // the busiest sampling interval
-	ClientCorePct *float64 `json:"client_core_pct"`
-	RedisCorePct  *float64 `json:"redis_core_pct"`
-	SegmentsPerS  float64  `json:"segments_per_s"` // loopback TCP segments received per second
+	Seconds       float64 `json:"seconds"`
+	OpenAtEnd     int64   `json:"open_at_end"`
+	Dropped       int64   `json:"dropped"` // connections closed by the server or network during the hold
+	ServerCPUSec  float64 `json:"server_cpu_s"`
+	ServerUserSec float64 `json:"server_user_cpu_s"`
+	ServerCorePct float64 `json:"server_core_pct"` // server CPU per second, in % of one core
+	ServerPeakPct float64 `json:"server_peak_pct"` // the busiest sampling interval
+	// ServerEmptyPct is the same processes' CPU before the first connection
+	// (timers, heartbeats, the runtime): what the process count costs.
+	ServerEmptyPct *float64 `json:"server_empty_pct"`
+	ClientCorePct  *float64 `json:"client_core_pct"`
+	RedisCorePct   *float64 `json:"redis_core_pct"`
+	SegmentsPerS   float64  `json:"segments_per_s"` // loopback TCP segments received per second
 	// PingsPerS is what the ping policy makes for the connections held;
 	// CPUPerPingUs charges all of the servers' idle CPU to those pings.
 	PingsPerS    *float64 `json:"pings_per_s"`
@@ -292,7 +303,7 @@ func ClusterRows(c *Cluster) []ClusterRow {
 			if p.Exact {
 				return s + fmt.Sprintf(": exact after %.1f s", p.Seconds)
 			}
-			return s + fmt.Sprintf(": NOT %s + %d after %.1f s", num(p.Want), p.Extra, p.Seconds)
+			return s + fmt.Sprintf(": NOT the %s the clients hold (+%d) after %.1f s", num(p.Want), p.Extra, p.Seconds)
 		}
 	}
 	add("full count", "presence", presence(func(t *ClusterTarget) *PresenceCheck { return t.Presence }))
@@ -314,11 +325,21 @@ func ClusterRows(c *Cluster) []ClusterRow {
 	add("idle", "server CPU (all processes)", idle(func(p *IdlePhase) string {
 		return fmt.Sprintf("%.1f%% of a core (busiest interval %.1f%%)", p.ServerCorePct, p.ServerPeakPct)
 	}))
+	add("idle", "server CPU with no connection (before the ramp)", idle(func(p *IdlePhase) string {
+		if p.ServerEmptyPct == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.1f%% of a core", *p.ServerEmptyPct)
+	}))
 	add("idle", "pings", idle(func(p *IdlePhase) string {
 		if p.PingsPerS == nil {
 			return "none"
 		}
-		return fmt.Sprintf("%s/s expected; %s of server CPU per ping (all idle CPU charged)", numf(p.PingsPerS), usStr(p.CPUPerPingUs))
+		what := "all idle CPU charged"
+		if p.ServerEmptyPct != nil {
+			what = "the CPU above the empty processes' charged"
+		}
+		return fmt.Sprintf("%s/s expected; %s of server CPU per ping (%s)", numf(p.PingsPerS), usStr(p.CPUPerPingUs), what)
 	}))
 	add("idle", "client / Redis CPU", idle(func(p *IdlePhase) string {
 		return fmt.Sprintf("%s / %s of a core", pctStr(p.ClientCorePct), pctStr(p.RedisCorePct))
@@ -335,6 +356,10 @@ func ClusterRows(c *Cluster) []ClusterRow {
 	add("memory", "server RSS, all processes", mem(func(m *MemoryAtFull) string {
 		return fmt.Sprintf("%s: %s B per connection (growth %s B; largest process %s)", bytesStr(float64(m.ServerRSS)),
 			num(int64(m.ServerRSSPerConn)), num(int64(m.ServerGrowthPerConn)), bytesStr(float64(m.ServerMaxProcRSS)))
+	}))
+	add("memory", "server private memory (RssAnon), all processes", mem(func(m *MemoryAtFull) string {
+		return fmt.Sprintf("%s: %s B per connection; the binary's pages (%s) are shared, once per process in RSS", bytesStr(float64(m.ServerAnon)),
+			num(int64(m.ServerAnonPerConn)), bytesStr(float64(m.ServerFile)))
 	}))
 	add("memory", "kernel (slab + TCP buffers)", mem(func(m *MemoryAtFull) string {
 		return fmt.Sprintf("%s + %s: %s B per connection (both ends)", bytesStr(float64(m.KernelSlab)), bytesStr(float64(m.KernelTCPMem)), num(int64(m.KernelPerConn)))
@@ -374,6 +399,9 @@ func ClusterRows(c *Cluster) []ClusterRow {
 			s := fmt.Sprintf("%s of %s", num(p.Deliveries), num(p.Expected))
 			if p.Deliveries < p.Expected {
 				s += fmt.Sprintf(" MISSING %s", num(p.Expected-p.Deliveries))
+			}
+			if p.Lost > 0 {
+				s += fmt.Sprintf(", %s subscribers LOST (closed by the server during the phase)", num(p.Lost))
 			}
 			if p.Aborted != "" {
 				s += " (stopped: " + p.Aborted + ")"
@@ -452,6 +480,39 @@ func ClusterRows(c *Cluster) []ClusterRow {
 	return rows
 }
 
+// Comparison is the hub against the floor, on the figures the targets name.
+type Comparison struct {
+	// ConnectRatio is the hub's mean connect rate over the floor's.
+	ConnectRatio *float64 `json:"connect_ratio"`
+	// BroadcastRatio is the hub's time until the last subscriber had a
+	// broadcast (its worst) over the floor's.
+	BroadcastRatio *float64 `json:"broadcast_ratio"`
+}
+
+// Compare returns the hub against the floor, when both ran.
+func (c *Cluster) Compare() *Comparison {
+	var hub, fl *ClusterTarget
+	for _, t := range c.Targets {
+		switch t.Name {
+		case "surge":
+			hub = t
+		case "floor":
+			fl = t
+		}
+	}
+	if hub == nil || fl == nil {
+		return nil
+	}
+	var cmp Comparison
+	if hub.Ramp != nil && fl.Ramp != nil && hub.Ramp.Rate != nil && fl.Ramp.Rate != nil && *fl.Ramp.Rate > 0 {
+		cmp.ConnectRatio = F(*hub.Ramp.Rate / *fl.Ramp.Rate)
+	}
+	if hub.Broadcast != nil && fl.Broadcast != nil && hub.Broadcast.PerMessageMaxMs != nil && fl.Broadcast.PerMessageMaxMs != nil && *fl.Broadcast.PerMessageMaxMs > 0 {
+		cmp.BroadcastRatio = F(*hub.Broadcast.PerMessageMaxMs / *fl.Broadcast.PerMessageMaxMs)
+	}
+	return &cmp
+}
+
 // WriteClusterTable writes the cluster result as a terminal table.
 func WriteClusterTable(w io.Writer, r *Result) error {
 	c := r.Cluster
@@ -478,6 +539,9 @@ func WriteClusterTable(w io.Writer, r *Result) error {
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
+	}
+	if cmp := c.Compare(); cmp != nil {
+		fmt.Fprintf(w, "  surge / floor: connect rate %s, broadcast until the last has it %s\n", ratioStr(cmp.ConnectRatio), ratioStr(cmp.BroadcastRatio))
 	}
 	for _, t := range c.Targets {
 		for _, e := range sortedErrors(t.Errors) {
@@ -518,7 +582,17 @@ func ClusterMarkdown(c *Cluster) string {
 		}
 		b.WriteString("\n")
 	}
+	if cmp := c.Compare(); cmp != nil {
+		fmt.Fprintf(&b, "\nsurge / floor: connect rate %s, broadcast until the last has it %s.\n", ratioStr(cmp.ConnectRatio), ratioStr(cmp.BroadcastRatio))
+	}
 	return b.String()
+}
+
+func ratioStr(p *float64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", *p)
 }
 
 func netStr(n NetDelta) string {

@@ -37,7 +37,6 @@ func PlotClusterTimeline(path, title string, t *ClusterTarget) error {
 		get  func(s SeriesPoint) float64
 	}{
 		{conns, "open", func(s SeriesPoint) float64 { return float64(s.Open) }},
-		{conns, "subscribed", func(s SeriesPoint) float64 { return float64(s.Subscribed) }},
 		{mem, "server RSS (all processes)", func(s SeriesPoint) float64 { return gib(s.ServerRSS) }},
 		{mem, "kernel: slab + TCP buffers (growth)", func(s SeriesPoint) float64 { return gib(s.KernelMem) }},
 		{mem, "load generator RSS", func(s SeriesPoint) float64 { return gib(s.ClientRSS) }},

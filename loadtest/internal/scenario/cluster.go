@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,7 +30,9 @@ type ClusterOptions struct {
 	// each).
 	Servers int
 	// Targets are the servers to run the phases on, in order: "surge"
-	// (examples/chat joined through Redis) and "floor" (loadtest/peers/floor).
+	// (examples/chat joined through Redis), "floor" (loadtest/peers/floor)
+	// and "surge-alone" (examples/chat without Redis: each process a hub of
+	// its own, to tell what Redis costs).
 	Targets []string
 	// Redis is the address of a Redis to use; "" starts a redis-server of
 	// the run's own.
@@ -43,9 +46,10 @@ type ClusterOptions struct {
 	// ReconnectEvery: one client in this many leaves and comes back
 	// (default 100: 1%; -1 skips the phase).
 	ReconnectEvery int
-	// PingInterval is the servers' ping policy, for the idle figures
-	// (default 30 s: the hub's default, which examples/chat uses).
-	PingInterval time.Duration
+	// PingInterval and PongTimeout are the hub's ping policy, given to
+	// examples/chat as WS_HUBS__DEFAULT__PING_INTERVAL and
+	// WS_HUBS__DEFAULT__PONG_TIMEOUT (0: the hub's defaults, 30 s and 10 s).
+	PingInterval, PongTimeout time.Duration
 	// ServerArgs are added to every examples/chat command line; ServerEnv
 	// to its environment (e.g. GOGC=50).
 	ServerArgs []string
@@ -66,11 +70,17 @@ const ServerHeadroom = 500
 
 // targetWhat describes the targets.
 var targetWhat = map[string]string{
-	"surge": "examples/chat with -redis: one hub node per process, joined through Redis (Broker and Presence)",
-	"floor": "loadtest/peers/floor: a raw epoll loop per process, no library, no broker (the publisher writes to every process)",
+	"surge":       "examples/chat with -redis: one hub node per process, joined through Redis (Broker and Presence)",
+	"floor":       "loadtest/peers/floor: a raw epoll loop per process, no library, no broker (the publisher writes to every process)",
+	"surge-alone": "examples/chat without -redis: a hub per process that knows no other (the publisher writes to every process)",
 }
 
-var targetPkg = map[string]string{"surge": "./examples/chat", "floor": "./loadtest/peers/floor"}
+var targetPkg = map[string]string{"surge": "./examples/chat", "floor": "./loadtest/peers/floor", "surge-alone": "./examples/chat"}
+
+// isHub says whether a target runs examples/chat (pings, the stats
+// endpoint); clustered, whether its processes are joined through Redis.
+func isHub(name string) bool     { return name == "surge" || name == "surge-alone" }
+func clustered(name string) bool { return name == "surge" }
 
 func (co *ClusterOptions) defaults(o *Options) {
 	if len(co.Targets) == 0 {
@@ -88,9 +98,6 @@ func (co *ClusterOptions) defaults(o *Options) {
 	if co.ReconnectEvery == 0 {
 		co.ReconnectEvery = 100
 	}
-	if co.PingInterval <= 0 {
-		co.PingInterval = 30 * time.Second
-	}
 	if co.Sample <= 0 {
 		co.Sample = time.Second
 	}
@@ -100,6 +107,40 @@ func (co *ClusterOptions) defaults(o *Options) {
 	if co.Log == nil {
 		co.Log = io.Discard
 	}
+}
+
+// The hub's defaults (hub.DefaultPingInterval, hub.DefaultPongTimeout).
+const (
+	hubPingInterval = 30 * time.Second
+	hubPongTimeout  = 10 * time.Second
+)
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func defaultNote(co ClusterOptions) string {
+	if co.PingInterval <= 0 && co.PongTimeout <= 0 {
+		return " (the hub's defaults)"
+	}
+	return ""
+}
+
+// hubEnv is the environment of every examples/chat process: the ping
+// policy, no admin socket (the processes share a working directory, whose
+// default socket only one of them could hold), then -server-env.
+func (co ClusterOptions) hubEnv() []string {
+	env := []string{"WS_ADMIN__SOCKET=-"}
+	if co.PingInterval > 0 {
+		env = append(env, "WS_HUBS__DEFAULT__PING_INTERVAL="+co.PingInterval.String())
+	}
+	if co.PongTimeout > 0 {
+		env = append(env, "WS_HUBS__DEFAULT__PONG_TIMEOUT="+co.PongTimeout.String())
+	}
+	return append(env, co.ServerEnv...)
 }
 
 // clusterRun is one run of the cluster scenario.
@@ -126,7 +167,7 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 	defer cancel()
 	for _, t := range co.Targets {
 		if targetPkg[t] == "" {
-			return nil, fmt.Errorf("unknown target %q (want surge or floor)", t)
+			return nil, fmt.Errorf("unknown target %q (want surge, floor or surge-alone)", t)
 		}
 	}
 	if co.Root == "" {
@@ -153,9 +194,10 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 	cr.res = &report.Result{Scenario: "cluster", Started: time.Now(), N: o.N, URL: fmt.Sprintf("%d fresh server processes per target on 127.0.0.1", servers)}
 	c := &report.Cluster{
 		Servers: servers, PerServer: (o.N + servers - 1) / servers,
-		Placement:  "one port per process; connection i goes to process i mod servers",
-		PingPolicy: fmt.Sprintf("the hub's: a ping after %s without input from the client, the connection closed if nothing comes back within 10 s; the floor never pings", co.PingInterval),
-		Kernel:     kernelSettings(co.Root),
+		Placement: "one port per process; connection i goes to process i mod servers",
+		PingPolicy: fmt.Sprintf("a ping after %s without input from the client, the connection closed if nothing comes back within %s%s; the floor never pings",
+			orDefault(co.PingInterval, hubPingInterval), orDefault(co.PongTimeout, hubPongTimeout), defaultNote(co)),
+		Kernel: kernelSettings(co.Root),
 	}
 	cr.res.Cluster = c
 	for _, k := range c.Kernel {
@@ -168,11 +210,14 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 	}
 	defer os.RemoveAll(cr.dir)
 	for _, t := range co.Targets {
-		bin, err := serverproc.Build(ctx, co.Root, cr.dir, t, targetPkg[t])
+		if cr.bins[targetPkg[t]] != "" {
+			continue
+		}
+		bin, err := serverproc.Build(ctx, co.Root, cr.dir, filepath.Base(targetPkg[t]), targetPkg[t])
 		if err != nil {
 			return nil, err
 		}
-		cr.bins[t] = bin
+		cr.bins[targetPkg[t]] = bin
 	}
 	start := time.Now()
 	for _, name := range co.Targets {
@@ -187,6 +232,7 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 		}
 		cr.res.WorkerFailures = append(cr.res.WorkerFailures, t.WorkerFailures...)
 	}
+	c.Comparison = c.Compare()
 	cr.res.Elapsed = time.Since(start).Seconds()
 	return cr.res, ctx.Err()
 }
@@ -244,7 +290,7 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 		return t
 	}
 	tr.k0 = k0
-	if name == "surge" {
+	if clustered(name) {
 		tr.redis = co.Redis
 		if tr.redis == "" {
 			rs, err := startRedis(ctx, cr.dir)
@@ -271,6 +317,9 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 	sleepUntil(ctx, time.Now().Add(time.Second)) // let the runtimes settle
 	if s, ok := sumSamples(tr.pids); ok {
 		t.ServerBaselineRSS = s.RSS
+	}
+	if isHub(name) && o.Hold > 0 {
+		tr.emptyCPU(ctx, min(o.Hold, emptyHold))
 	}
 
 	urls := make([]string, len(tr.srvs))
@@ -300,10 +349,10 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 	if !tr.ramp(ctx) {
 		return t
 	}
-	if name == "surge" {
-		t.Presence = tr.presence(ctx, int64(o.N), 0, "full count")
+	if clustered(name) {
+		t.Presence = tr.presence(ctx, 0, "full count")
 	}
-	if name == "surge" && o.Hold > 0 {
+	if isHub(name) && o.Hold > 0 {
 		tr.idle(ctx, o.Hold)
 	} else {
 		sleepUntil(ctx, time.Now().Add(2*time.Second))
@@ -322,7 +371,7 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 	if co.StreamMsgs > 0 && ctx.Err() == nil {
 		t.Stream = tr.fan(ctx, "stream", co.StreamMsgs, co.StreamRate)
 	}
-	if name == "surge" && co.ReconnectEvery > 0 && ctx.Err() == nil {
+	if clustered(name) && co.ReconnectEvery > 0 && ctx.Err() == nil {
 		tr.reconnect(ctx)
 	}
 	if ctx.Err() == nil {
@@ -332,13 +381,28 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 		if r.pub != nil {
 			tr.errs = client.MergeErrors(tr.errs, r.pub.Errors())
 		}
-		if name == "surge" {
+		if isHub(name) {
 			tr.shutdown(ctx)
 		} else {
 			tr.stopServers(5 * time.Second) // the floor resets every connection: nothing to measure
 		}
 	}
 	return t
+}
+
+// emptyHold is how long the idle servers' CPU is read before the ramp.
+const emptyHold = 10 * time.Second
+
+// emptyCPU reads the servers' CPU with no connection.
+func (tr *targetRun) emptyCPU(ctx context.Context, d time.Duration) {
+	s0, ok0 := sumSamples(tr.pids)
+	start := time.Now()
+	sleepUntil(ctx, start.Add(d))
+	s1, ok1 := sumSamples(tr.pids)
+	if ok0 && ok1 {
+		tr.emptyPct = report.F(100 * (s1.CPU() - s0.CPU()).Seconds() / time.Since(start).Seconds())
+		tr.cr.logf("%s: %d server processes with no connection: %.1f%% of a core", tr.name, len(tr.pids), *tr.emptyPct)
+	}
 }
 
 // targetRun is the state of one target's run.
@@ -356,6 +420,7 @@ type targetRun struct {
 	k0         procstat.Kernel
 	start      time.Time
 	errs       map[string]int64 // errors before the shutdown (nil: the run stopped earlier)
+	emptyPct   *float64         // the servers' CPU before the first connection, % of a core
 
 	mu         sync.Mutex
 	stopSample chan struct{}
@@ -375,11 +440,18 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			spec := serverproc.Spec{Bin: cr.bins[tr.name], Log: fmt.Sprintf("%s/%s-%02d.log", cr.dir, tr.name, i), Env: cr.co.ServerEnv}
-			if tr.name == "surge" {
+			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.dir, tr.name, i), Env: cr.co.ServerEnv}
+			if isHub(tr.name) {
+				spec.Env = cr.co.hubEnv()
+			}
+			switch {
+			case clustered(tr.name):
 				spec.Stats = true
 				spec.Args = append([]string{"-redis", tr.redis, "-node", fmt.Sprintf("n%02d", i), "-message-rate", "-1"}, cr.co.ServerArgs...)
-			} else {
+			case isHub(tr.name):
+				spec.Stats = true
+				spec.Args = append([]string{"-message-rate", "-1"}, cr.co.ServerArgs...)
+			default:
 				spec.Args = []string{"-reset-on-exit", "-event", cr.o.Event}
 			}
 			// A port taken by someone else between its check and the
@@ -418,6 +490,13 @@ func (tr *targetRun) stopServers(d time.Duration) (clean, killed int) {
 			p.Signal(syscall.SIGTERM)
 		}
 	}
+	var notes []string
+	defer func() {
+		if len(notes) > 3 {
+			notes = append(notes[:3], fmt.Sprintf("and %d more servers like these", len(notes)-3))
+		}
+		tr.t.Notes = append(tr.t.Notes, notes...)
+	}()
 	deadline := time.After(d)
 	for _, p := range live {
 		select {
@@ -428,11 +507,24 @@ func (tr *targetRun) stopServers(d time.Duration) (clean, killed int) {
 			p.Signal(syscall.SIGKILL)
 			<-p.Done()
 			killed++
+			notes = append(notes, fmt.Sprintf("server %s did not exit within %s of SIGTERM: killed; its log ends: %s", p.Addr, d, tailFile(p.Log, 3)))
 		} else if _, err := p.Exited(); err == nil {
 			clean++
+		} else {
+			notes = append(notes, fmt.Sprintf("server %s: %v; its log ends: %s", p.Addr, err, tailFile(p.Log, 3)))
 		}
 	}
 	return clean, killed
+}
+
+// tailFile returns the last n lines of a file, joined by " | ".
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }
 
 // cleanup stops the sampler, the clients, the servers and Redis. On an

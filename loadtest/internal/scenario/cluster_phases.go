@@ -133,11 +133,18 @@ func (d clusterDoc) channel(name string) int64 {
 	return 0
 }
 
-// presence asks node 0 (GET /cluster) until it counts exactly want
-// subscribers of the channel and want+extra clients (extra: the publisher,
-// a client that did not subscribe), or 30 s pass; then adds up every node's
-// own count.
-func (tr *targetRun) presence(ctx context.Context, want, extra int64, when string) *report.PresenceCheck {
+// presence asks node 0 (GET /cluster) until it counts exactly the clients
+// the load generator holds open (every one subscribed) as subscribers of the
+// channel, and those plus extra as clients (extra: the publisher, a client
+// that did not subscribe), or 30 s pass; then adds up every node's own
+// count.
+func (tr *targetRun) presence(ctx context.Context, extra int64, when string) *report.PresenceCheck {
+	var want int64
+	for _, rep := range tr.r.fleet.All(ctx, agent.Cmd{Op: agent.OpSample}) {
+		if rep != nil {
+			want += rep.Counters.Open
+		}
+	}
 	node := tr.srvs[0].StatsAddr
 	pc := &report.PresenceCheck{Node: "n00", Want: want, Extra: extra, LocalSum: -1}
 	start := time.Now()
@@ -204,7 +211,7 @@ func (tr *targetRun) idle(ctx context.Context, hold time.Duration) {
 	c1, cok1 := r.clientCPU(ctx)
 	rc1, rerr1 := tr.redisCPU()
 	c := r.fleet.Counters()
-	p := &report.IdlePhase{Seconds: el.Seconds(), OpenAtEnd: c.Open, Dropped: c.Dropped - d0, Net: tr.netDelta(k0, k1, from)}
+	p := &report.IdlePhase{Seconds: el.Seconds(), OpenAtEnd: c.Open, Dropped: c.Dropped - d0, Net: tr.netDelta(k0, k1, from), ServerEmptyPct: tr.emptyPct}
 	if sok0 && sok1 {
 		p.ServerCPUSec, p.ServerUserSec = (s1.CPU() - s0.CPU()).Seconds(), (s1.User - s0.User).Seconds()
 		p.ServerCorePct = 100 * p.ServerCPUSec / el.Seconds()
@@ -222,11 +229,17 @@ func (tr *targetRun) idle(ctx context.Context, hold time.Duration) {
 		p.RedisCorePct = report.F(100 * (rc1 - rc0).Seconds() / el.Seconds())
 	}
 	p.SegmentsPerS = float64(k1.InSegs-k0.InSegs) / el.Seconds()
-	if tr.name == "surge" {
-		pings := float64(c.Open) / tr.cr.co.PingInterval.Seconds()
+	if isHub(tr.name) {
+		pings := float64(c.Open) / orDefault(tr.cr.co.PingInterval, hubPingInterval).Seconds()
 		p.PingsPerS = report.F(pings)
 		if pings > 0 && sok0 && sok1 {
-			p.CPUPerPingUs = report.F(p.ServerCPUSec / (pings * el.Seconds()) * 1e6)
+			// What the connections cost beyond the empty processes, all
+			// charged to the pings (the only thing an idle connection does).
+			busy := p.ServerCPUSec
+			if tr.emptyPct != nil {
+				busy -= *tr.emptyPct / 100 * el.Seconds()
+			}
+			p.CPUPerPingUs = report.F(busy / (pings * el.Seconds()) * 1e6)
 		}
 	}
 	tr.t.Idle = p
@@ -257,10 +270,12 @@ func (tr *targetRun) memory() {
 		m.ServerRSS = s.RSS
 		m.ServerRSSPerConn = per(s.RSS)
 		m.ServerGrowthPerConn = per(s.RSS - tr.t.ServerBaselineRSS)
+		m.ServerAnon, m.ServerAnonPerConn = s.RSSAnon, per(s.RSSAnon)
 	}
 	for _, pid := range tr.pids {
 		if s, err := procstat.ReadNoFDs(pid); err == nil {
 			m.ServerMaxProcRSS = max(m.ServerMaxProcRSS, s.RSS)
+			m.ServerFile = max(m.ServerFile, s.RSSFile)
 		}
 	}
 	if k, err := procstat.ReadKernel(); err == nil {
@@ -291,7 +306,7 @@ func (tr *targetRun) memory() {
 func (tr *targetRun) dialPublisher(ctx context.Context, urls []string) error {
 	cfg := tr.r.cfg
 	cfg.URLs = nil
-	if tr.name == "surge" {
+	if clustered(tr.name) {
 		p, err := client.DialPublisher(ctx, cfg)
 		if err != nil {
 			return err
@@ -391,7 +406,7 @@ func (tr *targetRun) reconnect(ctx context.Context) {
 	}
 	tr.t.Reconnect = p
 	tr.cr.logf("%s: reconnect: %s of %s back and subscribed in %.1f s, %s failed", tr.name, num(p.Subscribed), num(p.Picked), p.Seconds, num(p.Failed))
-	p.Presence = tr.presence(ctx, int64(tr.cr.o.N), 1, "after the reconnect")
+	p.Presence = tr.presence(ctx, 1, "after the reconnect")
 }
 
 // shutdown sends SIGTERM to every server at once and measures until every

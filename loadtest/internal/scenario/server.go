@@ -47,6 +47,8 @@ func sumSamples(pids []int) (procstat.Sample, bool) {
 		sum.User += v.User
 		sum.System += v.System
 		sum.RSS += v.RSS
+		sum.RSSAnon += v.RSSAnon
+		sum.RSSFile += v.RSSFile
 	}
 	return sum, true
 }
