@@ -46,6 +46,7 @@ type RedisBroker struct {
 	downUntil time.Time         // Redis failed: publishes fail until then
 	backoff   time.Duration     // the next downUntil step
 	closed    bool
+	abort     atomic.Bool   // Close gave up waiting: the writer drops what is left
 	wake      chan struct{} // cap 1: cur has something
 	stop      chan struct{} // closed by Close: the writer drains and exits
 	done      chan struct{} // closed when the writer has exited
@@ -373,6 +374,10 @@ func (b *RedisBroker) write() {
 // send publishes bt in pipelines of MaxBatch and reports whether Redis failed.
 func (b *RedisBroker) send(bt *batch) (failed bool) {
 	for start := 0; start < len(bt.cmds); start += b.opt.MaxBatch {
+		if b.abort.Load() {
+			b.st.publishErrors.Add(uint64(len(bt.cmds) - start))
+			return true
+		}
 		cmds := bt.cmds[start:min(start+b.opt.MaxBatch, len(bt.cmds))]
 		ctx, cancel := context.WithTimeout(context.Background(), b.opt.writeTimeout())
 		pipe := b.client.Pipeline()
@@ -436,8 +441,9 @@ func (b *RedisBroker) SubscribeHub(ctx context.Context, m hub.Member) error {
 		b.members[key] = s
 		b.subMu.Unlock()
 		if m.Channels != nil {
+			chans := m.Channels() // not under s.imu: the hub holds its index's locks when it calls Interest
 			s.imu.Lock()
-			for _, ch := range m.Channels() {
+			for _, ch := range chans {
 				s.want[b.packetChannel(m.Hub, ch)] = true
 			}
 			s.imu.Unlock()
@@ -518,6 +524,7 @@ func (b *RedisBroker) Close(ctx context.Context) error {
 	case <-b.done:
 	case <-ctx.Done():
 		err = ctx.Err()
+		b.abort.Store(true) // the writer finishes the pipeline it is in and drops the rest
 	}
 	b.subMu.Lock()
 	subs := b.subs
