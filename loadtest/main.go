@@ -332,7 +332,8 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 		Root: root, Servers: c.servers, Targets: splitList(c.targets), Redis: c.redis,
 		Broadcasts: c.broadcasts, StreamMsgs: c.streamMsgs, StreamRate: c.streamRate,
 		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout,
-		ServerArgs: strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
+		MinAvailable: int64(c.minAvailable) << 20,
+		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
 	}
 	o.Cluster.Log = logLine{line, stderr} // a line per phase, -quiet or not
 	res, err := scenario.RunCluster(ctx, o)

@@ -61,6 +61,11 @@ type ClusterOptions struct {
 	WaitFor time.Duration
 	// Log receives a line per phase (nil: none).
 	Log io.Writer
+	// MinAvailable stops the run when the machine's MemAvailable falls
+	// under it (default 1 GiB; negative: never), before the OOM killer
+	// would pick a process: at a million connections the machine's memory
+	// is nearly all in use.
+	MinAvailable int64
 }
 
 // ServerHeadroom is what a server process keeps of its descriptor limit
@@ -106,6 +111,9 @@ func (co *ClusterOptions) defaults(o *Options) {
 	}
 	if co.Log == nil {
 		co.Log = io.Discard
+	}
+	if co.MinAvailable == 0 {
+		co.MinAvailable = 1 << 30
 	}
 }
 
@@ -281,7 +289,9 @@ func tuneKernelCheck(root string) map[string]string {
 func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.ClusterTarget {
 	o, co := cr.o, cr.co
 	t := &report.ClusterTarget{Name: name, What: targetWhat[name], Servers: cr.servers}
-	tr := &targetRun{cr: cr, t: t, name: name}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	tr := &targetRun{cr: cr, t: t, name: name, abort: cancel}
 	defer tr.cleanup(ctx)
 
 	k0, err := procstat.ReadKernel()
@@ -384,7 +394,7 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 		if isHub(name) {
 			tr.shutdown(ctx)
 		} else {
-			tr.stopServers(5 * time.Second) // the floor resets every connection: nothing to measure
+			tr.stopServers(30 * time.Second) // the floor resets every connection: nothing to measure
 		}
 	}
 	return t
@@ -421,6 +431,7 @@ type targetRun struct {
 	start      time.Time
 	errs       map[string]int64 // errors before the shutdown (nil: the run stopped earlier)
 	emptyPct   *float64         // the servers' CPU before the first connection, % of a core
+	abort      context.CancelCauseFunc
 
 	mu         sync.Mutex
 	stopSample chan struct{}
@@ -607,6 +618,10 @@ func (tr *targetRun) sample() {
 	if k, err := procstat.ReadKernel(); err == nil {
 		pt.KernelMem = (k.Slab - tr.k0.Slab) + (k.TCPMem - tr.k0.TCPMem)
 		pt.TCPMem = k.TCPMem
+		if min := tr.cr.co.MinAvailable; min > 0 && k.MemAvailable < min {
+			tr.abort(fmt.Errorf("MemAvailable fell to %d MiB, under -min-available %d MiB: stopped before the kernel's OOM killer picks a process",
+				k.MemAvailable>>20, min>>20))
+		}
 	}
 	if tr.redis != "" {
 		if v, err := redisUsedMemory(tr.redis); err == nil {
