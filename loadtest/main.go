@@ -336,6 +336,9 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
 	}
 	o.Cluster.Log = logLine{line, stderr} // a line per phase, -quiet or not
+	if f.reportDir != "" {
+		o.Cluster.LogDir = filepath.Join(f.reportDir, "logs")
+	}
 	res, err := scenario.RunCluster(ctx, o)
 	line.Stop()
 	if res == nil {

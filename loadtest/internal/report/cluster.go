@@ -69,7 +69,7 @@ type RampPhase struct {
 	Subscribed int64    `json:"subscribed"`
 	Seconds    float64  `json:"seconds"`
 	Rate       *float64 `json:"rate"`      // connected / seconds
-	PeakRate   *float64 `json:"peak_rate"` // the best sampling interval
+	PeakRate   *float64 `json:"peak_rate"` // the best window of 5 s or more
 	// Handshake is TCP connect plus upgrade, as the dialing goroutine saw it.
 	HandshakeP50Ms *float64 `json:"handshake_p50_ms"`
 	HandshakeP99Ms *float64 `json:"handshake_p99_ms"`
@@ -277,7 +277,7 @@ func ClusterRows(c *Cluster) []ClusterRow {
 		return s
 	}))
 	add("ramp", "time", ramp(func(p *RampPhase) string { return fmt.Sprintf("%.1f s", p.Seconds) }))
-	add("ramp", "connect rate (mean / best interval)", ramp(func(p *RampPhase) string {
+	add("ramp", "connect rate (mean / best 5 s)", ramp(func(p *RampPhase) string {
 		return fmt.Sprintf("%s/s / %s/s", numf(p.Rate), numf(p.PeakRate))
 	}))
 	add("ramp", "handshake p50 / p99 / max", ramp(func(p *RampPhase) string {

@@ -57,10 +57,14 @@ type ClusterOptions struct {
 	// Sample is the timeline's sampling interval (default 1 s).
 	Sample time.Duration
 	// WaitFor bounds the wait for one fan-out message to reach every
-	// subscriber (default the larger of Timeout and 2 minutes).
+	// subscriber (default the largest of Timeout, 2 minutes and 250 µs per
+	// connection).
 	WaitFor time.Duration
 	// Log receives a line per phase (nil: none).
 	Log io.Writer
+	// LogDir keeps the servers' and Redis's logs (default: a temporary
+	// directory removed at the end).
+	LogDir string
 	// MinAvailable stops the run when the machine's MemAvailable falls
 	// under it (default 1 GiB; negative: never), before the OOM killer
 	// would pick a process: at a million connections the machine's memory
@@ -107,10 +111,16 @@ func (co *ClusterOptions) defaults(o *Options) {
 		co.Sample = time.Second
 	}
 	if co.WaitFor <= 0 {
-		co.WaitFor = max(o.Timeout, 2*time.Minute)
+		// A broadcast took 106 to 123 s at a million here (2 cores).
+		co.WaitFor = max(o.Timeout, 2*time.Minute, time.Duration(o.N)*250*time.Microsecond)
 	}
 	if co.Log == nil {
 		co.Log = io.Discard
+	}
+	if co.LogDir != "" {
+		if err := os.MkdirAll(co.LogDir, 0o755); err != nil {
+			co.LogDir = ""
+		}
 	}
 	if co.MinAvailable == 0 {
 		co.MinAvailable = 1 << 30
@@ -247,6 +257,14 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 
 func (cr *clusterRun) note(s string) { cr.res.Notes = append(cr.res.Notes, s) }
 
+// logDir is where the servers' logs go.
+func (cr *clusterRun) logDir() string {
+	if cr.co.LogDir != "" {
+		return cr.co.LogDir
+	}
+	return cr.dir
+}
+
 func (cr *clusterRun) logf(format string, args ...any) {
 	fmt.Fprintf(cr.co.Log, "cluster: "+format+"\n", args...)
 }
@@ -303,14 +321,14 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 	if clustered(name) {
 		tr.redis = co.Redis
 		if tr.redis == "" {
-			rs, err := startRedis(ctx, cr.dir)
+			rs, err := startRedis(ctx, cr.logDir())
 			if err != nil {
 				t.Aborted = "redis: " + err.Error()
 				return t
 			}
 			tr.ownRedis = rs
 			tr.redis = rs.addr
-			cr.res.Cluster.Redis = "a redis-server of the run's own (" + rs.addr + ")"
+			cr.res.Cluster.Redis = fmt.Sprintf("a redis-server of the run's own (%s, nice %d)", rs.addr, rs.nice)
 		} else {
 			cr.res.Cluster.Redis = co.Redis
 		}
@@ -451,7 +469,7 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.dir, tr.name, i), Env: cr.co.ServerEnv}
+			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.logDir(), tr.name, i), Env: cr.co.ServerEnv}
 			if isHub(tr.name) {
 				spec.Env = cr.co.hubEnv()
 			}
@@ -609,6 +627,9 @@ func (tr *targetRun) stopSampler() {
 func (tr *targetRun) sample() {
 	c := tr.r.fleet.Counters()
 	pt := report.SeriesPoint{Open: c.Open, Subscribed: c.Subscribed}
+	tr.mu.Lock()
+	pt.T = time.Since(tr.start).Seconds() // with the CPU reading: CPU per second is read against it
+	tr.mu.Unlock()
 	if s, ok := sumSamples(tr.pids); ok {
 		pt.ServerRSS, pt.ServerCPU = s.RSS, s.CPU().Seconds()
 	}
@@ -630,7 +651,6 @@ func (tr *targetRun) sample() {
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	pt.T = time.Since(tr.start).Seconds()
 	tr.t.Series = append(tr.t.Series, pt)
 }
 

@@ -19,6 +19,9 @@ import (
 
 var execCommand = exec.Command
 
+// peakWindow is the shortest window of the ramp's best connect rate.
+const peakWindow = 5.0 // seconds
+
 // ramp opens and subscribes every connection; false when the run cannot
 // go on (nothing connected, or ctx is done).
 func (tr *targetRun) ramp(ctx context.Context) bool {
@@ -59,10 +62,15 @@ func (tr *targetRun) ramp(ctx context.Context) bool {
 	if res.ConnectRate != nil && *res.ConnectRate > 0 {
 		p.Seconds = float64(res.Connected) / *res.ConnectRate
 	}
+	// The best rate over 5 s or more: the workers' counts reach the
+	// coordinator every 250 ms, so a shorter window measures their jitter.
 	pts := tr.since(from)
-	for i := 1; i < len(pts); i++ {
-		if dt := pts[i].T - pts[i-1].T; dt > 0 {
-			v := float64(pts[i].Open-pts[i-1].Open) / dt
+	for i, j := 0, 0; i < len(pts); i++ {
+		for j < i && pts[i].T-pts[j+1].T >= peakWindow {
+			j++
+		}
+		if dt := pts[i].T - pts[j].T; dt >= peakWindow {
+			v := float64(pts[i].Open-pts[j].Open) / dt
 			if p.PeakRate == nil || v > *p.PeakRate {
 				p.PeakRate = report.F(v)
 			}
