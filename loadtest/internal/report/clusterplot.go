@@ -31,6 +31,7 @@ func PlotClusterTimeline(path, title string, t *ClusterTarget) error {
 	mem.X.Label.Text = "seconds since the servers started"
 	mem.Y.Label.Text = "memory (GiB)"
 	mem.Y.Min = 0
+	conns.X.Tick.Marker, mem.X.Tick.Marker = wholeTicks{}, wholeTicks{}
 	lines := []struct {
 		p    *plot.Plot
 		name string
@@ -128,6 +129,19 @@ func (thousands) Ticks(min, max float64) []plot.Tick {
 			ticks[i].Label = trimZeros(v/1e3) + "k"
 		default:
 			ticks[i].Label = trimZeros(v)
+		}
+	}
+	return ticks
+}
+
+// wholeTicks labels an axis of seconds without decimals.
+type wholeTicks struct{}
+
+func (wholeTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', 0, 64)
 		}
 	}
 	return ticks
