@@ -48,8 +48,13 @@ type (
 	}
 	// Configurable is configured before any provider starts (and before a
 	// command runs): from the config file (App.Config) and the other
-	// providers (App.Providers).
+	// providers (App.Providers). It only checks and records: a command
+	// must not open connections it never closes.
 	Configurable interface{ Configure(app *App) error }
+	// Preparer is prepared when the App serves, after every Configure and
+	// before any Start: it may wire other providers (the Redis provider
+	// gives hubs their Broker and Presence here).
+	Preparer interface{ Prepare(app *App) error }
 )
 
 // App runs providers as one program. Create it with New, Install providers,
@@ -208,6 +213,13 @@ func (a *App) serve(ctx context.Context) error {
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 	a.mountEndpoints()
+	for _, p := range a.providers {
+		if pr, ok := p.(Preparer); ok {
+			if err := pr.Prepare(a); err != nil {
+				return fmt.Errorf("provider: prepare %s: %w", p.Name(), err)
+			}
+		}
+	}
 	var started []Provider
 	var runErr error
 	for _, p := range a.providers {

@@ -80,8 +80,12 @@ func TestCommandsAgainstTwoRedisNodes(t *testing.T) {
 	run := func(args ...string) (string, error) {
 		var out bytes.Buffer
 		app := New(Args(args...), Output(&out), ConfigFile(file), Admin(AdminOptions{Socket: sockA}))
-		app.Install(Hubs(hub.New("default", hub.Config{})))
+		rp := Redis(wsredis.Options{Channel: prefix + "ch", PresencePrefix: prefix + "p:"})
+		app.Install(Hubs(hub.New("default", hub.Config{})), rp)
 		err := app.Run(context.Background())
+		if len(rp.served) != 0 {
+			t.Fatalf("the command %v opened %d Broker/Presence pairs (a command must not connect to Redis)", args, len(rp.served))
+		}
 		return out.String(), err
 	}
 	var list []hub.ClientInfo
