@@ -3,49 +3,23 @@ package provider
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/surge-ws/ws/hub"
+	"github.com/surge-ws/ws/internal/redistest"
 	wsredis "github.com/surge-ws/ws/redis"
 )
 
-// needRedis returns the test Redis's address (127.0.0.1:6379; .ci/run starts
-// it) and a key prefix of this test alone, deleted at the end. Without Redis
-// the test skips, unless CI is set.
+// needRedis returns the shared test Redis's address and a key prefix of this
+// test alone (internal/redistest: skips without Redis, fails under CI).
 func needRedis(t *testing.T) (string, string) {
 	t.Helper()
-	addr := wsredis.DefaultAddr
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and Redis at %s does not answer: %v", addr, err)
-		}
-		t.Skipf("no Redis at %s: %v", addr, err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "wsprovtest:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Unlink(ctx, iter.Val())
-		}
-		_ = c.Close()
-	})
-	return addr, prefix
+	c := redistest.Client(t)
+	return redistest.Addr(), redistest.Prefix(t, c)
 }
 
 // Two nodes of one cluster through the Redis provider: the commands run

@@ -89,7 +89,7 @@ func TestBenchPublishRate(t *testing.T) {
 		event: "chat.message", dataOff: 40, dataLen: len(benchData),
 		wire: []byte(`{"channel":"room","event":"chat.message","data":` + benchData + `}`)})
 
-	out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(srv.port), "-c", "1", "-P", strconv.Itoa(batch),
+	out, err := exec.Command("redis-benchmark", "-p", srv.portString(), "-c", "1", "-P", strconv.Itoa(batch),
 		"-n", strconv.Itoa(n), "-q", "PUBLISH", "ws:chat#room", strings.Repeat("x", len(env))).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-benchmark: %v\n%s", err, out)

@@ -3,22 +3,19 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/hub"
+	"github.com/surge-ws/ws/internal/redistest"
 )
 
 // TestClusterOfThree runs three chat processes on one Redis (a redis-server of the test's own), with
@@ -27,7 +24,7 @@ import (
 // its reason, and a node killed with SIGKILL leaves the others' presence within its NodeTTL (1 s here)
 // plus a reap interval.
 func TestClusterOfThree(t *testing.T) {
-	redisAddr := startRedisServer(t)
+	redisAddr := redistest.StartServer(t).Addr()
 	bin := filepath.Join(t.TempDir(), "chat")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -213,42 +210,4 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// startRedisServer starts a redis-server of the test's own on a free port, stopped at the end. Without
-// redis-server the test skips, except under CI, where it fails.
-func startRedisServer(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set and redis-server is not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, 5*time.Second, "redis-server answers on "+addr, func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_, _ = c.Write([]byte("PING\r\n"))
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		return line == "+PONG\r\n"
-	})
-	return addr
 }
