@@ -122,7 +122,7 @@ func (c *Conn) hangupSocket() {
 // freeze of 2026-12-02), and run on the caller's goroutine it would make
 // OnClose run on the timing wheel or inside a user's Close. The socket is
 // closed on a pooled goroutine instead — or, while the poller runs this
-// connection's input inline, by runTask once that input returns.
+// connection's input inline, by RunInline once that input returns.
 func (c *Conn) closeSocket() {
 	if c.state.Swap(stateClosed) == stateClosed {
 		return
@@ -132,7 +132,7 @@ func (c *Conn) closeSocket() {
 	// c.eng to its endpoint's engine.
 	sharedWheel.Stop(&c.timer)
 	if c.gate.Or(gateClosing)&gateInline != 0 {
-		return // runTask closes it when the inline input returns
+		return // RunInline closes it when the inline input returns
 	}
 	closeLater(c.np)
 }

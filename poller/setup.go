@@ -37,7 +37,7 @@ type Options struct {
 type Inliner interface {
 	// RunInline either runs f on the calling (poller) goroutine and returns
 	// true, or returns false without running it. f must not block, and must
-	// not reach netpoll's close path (see conn's runTask).
+	// not reach netpoll's close path (see conn's loopCtx.RunInline).
 	RunInline(f func()) bool
 }
 
