@@ -111,3 +111,47 @@ func BenchmarkWheelSchedule(b *testing.B) {
 		w.Schedule(&timers[i&1023], Tick(i%3000+1))
 	}
 }
+
+// An empty wheel must not wake (a ticker per idle process adds up over 55
+// processes), and a timer armed after a long sleep must still fire on time:
+// neither early (the clock moved on while nothing swept) nor a revolution
+// late (its slot skipped).
+func TestWheelSleepsWhileEmpty(t *testing.T) {
+	w := NewWheel(5*time.Millisecond, 8) // a revolution is 40 ms
+	defer w.Close()
+	p := &probe{ch: make(chan Tick, 1)}
+	var tm Timer
+	tm.Init(p)
+	w.Schedule(&tm, w.Now()+1)
+	select {
+	case <-p.ch:
+	case <-time.After(2 * time.Second):
+		t.Fatal("waited 2s for the first timer")
+	}
+	w.mu.Lock()
+	before := w.sweeps
+	w.mu.Unlock()
+	time.Sleep(150 * time.Millisecond) // 30 ticks, almost 4 revolutions
+	w.mu.Lock()
+	idle := w.sweeps - before
+	w.mu.Unlock()
+	if idle > 1 { // one sweep may still be on its way after the timer fired
+		t.Fatalf("the empty wheel swept %d times in 30 ticks", idle)
+	}
+	for _, d := range []Tick{1, 3, 7} {
+		start := w.Now()
+		w.Schedule(&tm, start+d)
+		select {
+		case at := <-p.ch:
+			if at < start+d {
+				t.Fatalf("after sleeping: deadline %d ticks fired after %d", d, at-start)
+			}
+			if at > start+d+3 {
+				t.Fatalf("after sleeping: deadline %d ticks fired late, after %d", d, at-start)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("after sleeping: deadline %d ticks never fired (waited 2s)", d)
+		}
+		time.Sleep(60 * time.Millisecond) // empty again for more than a revolution
+	}
+}

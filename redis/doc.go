@@ -30,8 +30,8 @@
 // clients' frame without encoding anything. The runa-shaped Publish and Subscribe use the channel c
 // itself.
 //
-// Presence. Set and Remove only change memory; a goroutine writes what changed every FlushInterval
-// (100 ms), or at once when FlushSize clients changed, in one pipeline. Keys, with PresencePrefix p:
+// Presence. Set and Remove only change memory; a goroutine writes what changed FlushInterval
+// (100 ms) after the first change, or at once when FlushSize clients changed, in one pipeline. Keys, with PresencePrefix p:
 //
 //	p:nodes                    hash: node -> "<expires> <clients> <buckets> <heartbeat> <address>",
 //	                           times in Redis's clock (TIME), renewed with every flush and at least

@@ -55,8 +55,9 @@ type Options struct {
 	// NodeTTL: a node whose registration was not renewed for this long is dead; the others leave its
 	// clients out at once and one of them deletes its keys. Default 5 s.
 	NodeTTL time.Duration
-	// FlushInterval is how often a Presence writes the changes it buffered (connects, subscribes,
-	// disconnects) in one pipeline; it also writes when FlushSize changes wait. Default 100 ms.
+	// FlushInterval is how long a Presence lets changes (connects, subscribes, disconnects)
+	// accumulate after the first one before it writes them in one pipeline; it also writes when
+	// FlushSize changes wait. A node without changes only beats (HeartbeatInterval). Default 100 ms.
 	FlushInterval time.Duration
 	// FlushSize: a Presence writes at once when this many clients changed. Default 1024.
 	FlushSize int

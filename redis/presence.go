@@ -37,14 +37,17 @@ type RedisPresence struct {
 	buckets  int                 // the layout to write: hashes per node, a power of two
 	written  int                 // the layout Redis has (0: nothing written yet)
 	resync   bool                // write everything at the next flush
+	due      bool                // a flush is scheduled for the changes made since the last one
 	closed   bool
 	started  bool
-	wake     chan struct{}
+	wake     chan struct{} // flush now (FlushSize reached, or a resync)
+	changed  chan struct{} // the first change since the last flush: flush within FlushInterval
 	stop     chan struct{}
 	done     chan struct{}
 	lastBeat time.Time
 
-	st struct{ flushes, flushErrors, resyncs, reaped atomic.Uint64 }
+	st    struct{ flushes, flushErrors, resyncs, reaped atomic.Uint64 }
+	wakes atomic.Uint64 // rounds of loop, for tests
 }
 
 type pclient struct {
@@ -76,7 +79,7 @@ func NewPresence(o Options) *RedisPresence {
 		clients: map[string]*pclient{}, counts: map[string]int{},
 		dirty: map[string]struct{}{}, dirtyCh: map[string]struct{}{},
 		buckets: 1, resync: true,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), changed: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -207,9 +210,7 @@ func (p *RedisPresence) Set(ctx context.Context, info hub.ClientInfo) error {
 	p.countLocked(chans, 1)
 	p.dirty[info.ID] = struct{}{}
 	p.growLocked()
-	if len(p.dirty) >= p.opt.FlushSize {
-		p.kick()
-	}
+	p.changedLocked()
 	return nil
 }
 
@@ -227,9 +228,7 @@ func (p *RedisPresence) Remove(ctx context.Context, clientID string) error {
 	p.countLocked(old.channels, -1)
 	delete(p.clients, clientID)
 	p.dirty[clientID] = struct{}{}
-	if len(p.dirty) >= p.opt.FlushSize {
-		p.kick()
-	}
+	p.changedLocked()
 	return nil
 }
 
@@ -250,6 +249,24 @@ func (p *RedisPresence) growLocked() {
 	for len(p.clients) > bucketFill*p.buckets && p.buckets < maxBuckets {
 		p.buckets *= 4
 		p.resync = true
+	}
+}
+
+// changedLocked schedules the flush of what just changed: at once past
+// FlushSize changes, otherwise within FlushInterval. A node without changes
+// sleeps until its heartbeat (no ticker: 55 idle nodes would wake 550 times
+// a second).
+func (p *RedisPresence) changedLocked() {
+	if len(p.dirty) >= p.opt.FlushSize {
+		p.kick()
+		return
+	}
+	if !p.due {
+		p.due = true
+		select {
+		case p.changed <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -274,20 +291,28 @@ func addressOf(id string) string {
 	return id[:i+1]
 }
 
-// loop flushes every FlushInterval (at once when kicked), with a heartbeat at least every
-// HeartbeatInterval, and reaps dead nodes every HeartbeatInterval.
+// loop flushes FlushInterval after the first change since the last flush
+// (at once when kicked), and beats and reaps every HeartbeatInterval.
 func (p *RedisPresence) loop() {
 	defer close(p.done)
-	t := time.NewTicker(p.opt.FlushInterval)
-	defer t.Stop()
+	flushAt := time.NewTimer(time.Hour)
+	flushAt.Stop()
+	beatAt := time.NewTimer(p.opt.HeartbeatInterval)
+	defer flushAt.Stop()
+	defer beatAt.Stop()
 	var lastReap time.Time
 	for {
 		select {
 		case <-p.stop:
 			return
-		case <-t.C:
+		case <-p.changed:
+			flushAt.Reset(p.opt.FlushInterval)
+			continue
+		case <-flushAt.C:
+		case <-beatAt.C:
 		case <-p.wake:
 		}
+		p.wakes.Add(1)
 		ctx, cancel := context.WithTimeout(context.Background(), p.opt.writeTimeout())
 		p.mu.Lock()
 		beat := time.Since(p.lastBeat) >= p.opt.HeartbeatInterval
@@ -302,6 +327,10 @@ func (p *RedisPresence) loop() {
 			}
 		}
 		cancel()
+		p.mu.Lock()
+		next := time.Until(p.lastBeat.Add(p.opt.HeartbeatInterval))
+		p.mu.Unlock()
+		beatAt.Reset(max(next, p.opt.FlushInterval)) // a failing Redis is retried, not hammered
 	}
 }
 
@@ -331,6 +360,7 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 		}
 	} else {
 		if len(p.dirty) == 0 && len(p.dirtyCh) == 0 && !force {
+			p.due = false
 			p.mu.Unlock()
 			return nil
 		}
@@ -349,6 +379,7 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 	dirty, dirtyCh := p.dirty, p.dirtyCh
 	p.dirty, p.dirtyCh = map[string]struct{}{}, map[string]struct{}{}
 	p.resync = false
+	p.due = false
 	nclients := len(p.clients)
 	p.mu.Unlock()
 

@@ -310,3 +310,44 @@ func TestPresenceSameNameStartsClean(t *testing.T) {
 		t.Fatalf("room counts %d", n)
 	}
 }
+
+// A node without changes does not flush (no ticker: 55 idle nodes would wake
+// 550 times a second for nothing), and a change is still written by itself,
+// without waiting for a heartbeat.
+func TestPresenceFlushesOnlyAfterChanges(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	ctx := context.Background()
+	o := Options{FlushInterval: 10 * time.Millisecond, HeartbeatInterval: time.Hour, NodeTTL: 2 * time.Hour}
+	a := newTestPresence(t, c, prefix, o)
+	b := newTestPresence(t, c, prefix, o)
+	if err := a.Join(ctx, "A"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the join's first beat
+	before, wakes := a.Stats().Flushes, a.wakes.Load()
+	time.Sleep(300 * time.Millisecond) // 30 flush intervals, no heartbeat due
+	if n := a.wakes.Load() - wakes; n != 0 {
+		t.Fatalf("an idle node's writer woke %d times in 30 flush intervals", n)
+	}
+	if err := a.Set(ctx, info("A", "aaaaaaaaaaaaaaaa-", 1, "room")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		list, err := b.ClientsExcept(ctx, "B")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5s for the change to reach Redis by itself (FlushInterval 10ms); other node sees %d clients", len(list))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := a.Stats().Flushes - before; n != 1 {
+		t.Fatalf("%d flushes for one change, want 1", n)
+	}
+}
