@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/poller"
 )
@@ -25,14 +27,22 @@ func (c *Conn) Expire(now poller.Tick) {
 			// is alive even though we have not read it yet.
 			last = now
 		}
-		if e.readTicks > 0 && now-last >= e.readTicks {
+		readLate := e.readTicks > 0 && now-last >= e.readTicks
+		pongLate := c.pingAt != 0 && last < c.pingAt && now-c.pingAt >= e.pongTicks
+		if (readLate || pongLate) && c.inputQueued() {
+			// The peer answered; this process is what is behind (a
+			// saturated machine, a burst of deadlines): closing would
+			// punish a live client for our delay.
+			last, readLate, pongLate = now, false, false
+		}
+		if readLate {
 			c.fail(frame.CloseGoingAway, "read timeout")
 			return
 		}
 		if c.pingAt != 0 {
 			if last >= c.pingAt {
 				c.pingAt = 0 // something came back
-			} else if now-c.pingAt >= e.pongTicks {
+			} else if pongLate {
 				c.fail(frame.CloseGoingAway, "pong timeout")
 				return
 			} else {
@@ -63,4 +73,17 @@ func (c *Conn) armOpen(now, last poller.Tick) {
 	if next >= 0 && c.state.Load() == stateOpen {
 		e.wheel.Schedule(&c.timer, next)
 	}
+}
+
+// inputQueued reports whether the peer sent something this process has not
+// handled yet: bytes in netpoll's buffer, or still in the kernel's receive
+// queue because the poller has not come round to them. The second costs a
+// system call, so it is asked only when a deadline is about to close the
+// connection.
+func (c *Conn) inputQueued() bool {
+	if c.np.Reader().Len() > 0 {
+		return true
+	}
+	n, err := unix.IoctlGetInt(int(c.fd), unix.SIOCINQ)
+	return err == nil && n > 0
 }

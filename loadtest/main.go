@@ -331,7 +331,7 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 	o.Cluster = scenario.ClusterOptions{
 		Root: root, Servers: c.servers, Targets: splitList(c.targets), Redis: c.redis,
 		Broadcasts: c.broadcasts, StreamMsgs: c.streamMsgs, StreamRate: c.streamRate,
-		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout,
+		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout, ShutdownTimeout: c.shutdownTimeout,
 		MinAvailable: int64(c.minAvailable) << 20,
 		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
 	}

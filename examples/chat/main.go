@@ -34,6 +34,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -54,7 +55,9 @@ import (
 //go:embed index.html
 var page []byte
 
-// shutdownTimeout bounds the stop of the hub and the server together.
+// shutdownTimeout bounds the stop of the hub and the server together, unless
+// -shutdown-timeout says otherwise (a node of a million-connection machine
+// needs longer: every client's close handshake shares two cores).
 const shutdownTimeout = 10 * time.Second
 
 func main() {
@@ -67,10 +70,11 @@ func main() {
 	redisAddr := flag.String("redis", "", "join a cluster through the Redis at this address (default: in memory, this process alone)")
 	node := flag.String("node", "", "this node's name in the cluster (default: <hostname>-<pid>-<random>)")
 	nodeTTL := flag.Duration("node-ttl", 0, "with -redis: a node silent this long is dead to the others (default 5s)")
+	stopWithin := flag.Duration("shutdown-timeout", shutdownTimeout, "on SIGINT/SIGTERM: how long the clients' close handshakes and the HTTP host's drain may take")
 	flag.Parse()
 
 	opt := options{StatsAddr: *statsAddr, ReusePort: *reuse, InlineHandlers: *inline, SendBuffer: *sendBuffer, MessageRate: *rate,
-		Redis: *redisAddr, Node: *node, NodeTTL: *nodeTTL, Args: flag.Args()}
+		Redis: *redisAddr, Node: *node, NodeTTL: *nodeTTL, ShutdownTimeout: *stopWithin, Args: flag.Args()}
 	if err := run(context.Background(), *addr, opt); err != nil {
 		log.Fatal(err)
 	}
@@ -92,6 +96,8 @@ type options struct {
 	NodeTTL time.Duration
 	// MessageRate is the hub's MessageRate (0: its default; negative: off).
 	MessageRate float64
+	// ShutdownTimeout bounds the stop (0: shutdownTimeout).
+	ShutdownTimeout time.Duration
 	// Args are the command-line arguments after the flags: a ws:* command,
 	// or nothing to serve.
 	Args []string
@@ -122,7 +128,7 @@ func run(ctx context.Context, addr string, opt options) error {
 	hub := newHub(opt)
 	app := provider.New(
 		provider.Args(opt.Args...),
-		provider.DrainTimeout(shutdownTimeout),
+		provider.DrainTimeout(cmp.Or(opt.ShutdownTimeout, shutdownTimeout)),
 		provider.Override(func(f *provider.File) { // the flags win over the file
 			if addr != "" {
 				f.HTTP.Addr = addr

@@ -358,8 +358,13 @@ func ClusterRows(c *Cluster) []ClusterRow {
 			num(int64(m.ServerRSSPerConn)), num(int64(m.ServerGrowthPerConn)), bytesStr(float64(m.ServerMaxProcRSS)))
 	}))
 	add("memory", "server private memory (RssAnon), all processes", mem(func(m *MemoryAtFull) string {
-		return fmt.Sprintf("%s: %s B per connection; the binary's pages (%s) are shared, once per process in RSS", bytesStr(float64(m.ServerAnon)),
-			num(int64(m.ServerAnonPerConn)), bytesStr(float64(m.ServerFile)))
+		once := ""
+		if m.Conns > 0 {
+			once = fmt.Sprintf("; with the binary counted once (it is shared: RSS counts it in every process): %s B per connection",
+				num((m.ServerAnon+m.ServerFile)/m.Conns))
+		}
+		return fmt.Sprintf("%s: %s B per connection; the binary's pages %s%s", bytesStr(float64(m.ServerAnon)),
+			num(int64(m.ServerAnonPerConn)), bytesStr(float64(m.ServerFile)), once)
 	}))
 	add("memory", "kernel (slab + TCP buffers)", mem(func(m *MemoryAtFull) string {
 		return fmt.Sprintf("%s + %s: %s B per connection (both ends)", bytesStr(float64(m.KernelSlab)), bytesStr(float64(m.KernelTCPMem)), num(int64(m.KernelPerConn)))

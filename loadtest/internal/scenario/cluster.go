@@ -50,6 +50,11 @@ type ClusterOptions struct {
 	// examples/chat as WS_HUBS__DEFAULT__PING_INTERVAL and
 	// WS_HUBS__DEFAULT__PONG_TIMEOUT (0: the hub's defaults, 30 s and 10 s).
 	PingInterval, PongTimeout time.Duration
+	// ShutdownTimeout is examples/chat's -shutdown-timeout: how long its
+	// clients' close handshakes may take on SIGTERM (default: 10 s, or
+	// 100 µs per connection when that is longer, since every server stops
+	// at once and a million close handshakes share the machine).
+	ShutdownTimeout time.Duration
 	// ServerArgs are added to every examples/chat command line; ServerEnv
 	// to its environment (e.g. GOGC=50).
 	ServerArgs []string
@@ -114,6 +119,9 @@ func (co *ClusterOptions) defaults(o *Options) {
 		// A broadcast took 106 to 123 s at a million here (2 cores).
 		co.WaitFor = max(o.Timeout, 2*time.Minute, time.Duration(o.N)*250*time.Microsecond)
 	}
+	if co.ShutdownTimeout <= 0 {
+		co.ShutdownTimeout = max(10*time.Second, time.Duration(o.N)*100*time.Microsecond)
+	}
 	if co.Log == nil {
 		co.Log = io.Discard
 	}
@@ -126,6 +134,10 @@ func (co *ClusterOptions) defaults(o *Options) {
 		co.MinAvailable = 1 << 30
 	}
 }
+
+// stopWait is how long a server may take to exit after SIGTERM before it is
+// killed: its own shutdown timeout and some.
+func (co ClusterOptions) stopWait() time.Duration { return co.ShutdownTimeout + 20*time.Second }
 
 // The hub's defaults (hub.DefaultPingInterval, hub.DefaultPongTimeout).
 const (
@@ -412,7 +424,7 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 		if isHub(name) {
 			tr.shutdown(ctx)
 		} else {
-			tr.stopServers(30 * time.Second) // the floor resets every connection: nothing to measure
+			tr.stopServers(cr.co.stopWait()) // the floor resets every connection: nothing to measure
 		}
 	}
 	return t
@@ -476,10 +488,11 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 			switch {
 			case clustered(tr.name):
 				spec.Stats = true
-				spec.Args = append([]string{"-redis", tr.redis, "-node", fmt.Sprintf("n%02d", i), "-message-rate", "-1"}, cr.co.ServerArgs...)
+				spec.Args = append([]string{"-redis", tr.redis, "-node", fmt.Sprintf("n%02d", i), "-message-rate", "-1",
+					"-shutdown-timeout", cr.co.ShutdownTimeout.String()}, cr.co.ServerArgs...)
 			case isHub(tr.name):
 				spec.Stats = true
-				spec.Args = append([]string{"-message-rate", "-1"}, cr.co.ServerArgs...)
+				spec.Args = append([]string{"-message-rate", "-1", "-shutdown-timeout", cr.co.ShutdownTimeout.String()}, cr.co.ServerArgs...)
 			default:
 				spec.Args = []string{"-reset-on-exit", "-event", cr.o.Event}
 			}
@@ -578,7 +591,7 @@ func (tr *targetRun) cleanup(ctx context.Context) {
 		tr.t.WorkerFailures = tr.r.res.WorkerFailures
 		tr.t.Notes = append(tr.t.Notes, tr.r.res.Notes...)
 	}
-	tr.stopServers(15 * time.Second)
+	tr.stopServers(tr.cr.co.stopWait())
 	if tr.ownRedis != nil {
 		tr.ownRedis.stop()
 	}

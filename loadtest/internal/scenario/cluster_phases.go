@@ -429,13 +429,13 @@ func (tr *targetRun) shutdown(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.CleanExits, p.Killed = tr.stopServers(30 * time.Second)
+		p.CleanExits, p.Killed = tr.stopServers(tr.cr.co.stopWait())
 		p.Seconds = time.Since(start).Seconds()
 	}()
 	r.status(func() string {
 		return fmt.Sprintf("cluster %s: shutdown: %s client connections open", tr.name, num(r.fleet.Counters().Open))
 	})
-	deadline := start.Add(45 * time.Second)
+	deadline := start.Add(tr.cr.co.stopWait() + 15*time.Second)
 	for r.fleet.Counters().Open > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
 	}
