@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -153,10 +154,18 @@ func (h *Hub) presenceCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), h.config().WriteTimeout)
 }
 
+// presenceGone reports an error that only says Stop closed the Presence:
+// closing it took this node's clients out of it, so a write for one client
+// that was still leaving (a drain cut short) has nothing left to do. At a
+// million connections a short drain logged thousands of these per node.
+func (h *Hub) presenceGone(err error) bool {
+	return h.stopping() && errors.Is(err, ErrPresenceClosed)
+}
+
 func (h *Hub) presenceSet(c *Client) {
 	ctx, cancel := h.presenceCtx()
 	defer cancel()
-	if err := h.config().Presence.Set(ctx, c.Info()); err != nil {
+	if err := h.config().Presence.Set(ctx, c.Info()); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
@@ -164,7 +173,7 @@ func (h *Hub) presenceSet(c *Client) {
 func (h *Hub) presenceRemove(c *Client) {
 	ctx, cancel := h.presenceCtx()
 	defer cancel()
-	if err := h.config().Presence.Remove(ctx, c.id); err != nil {
+	if err := h.config().Presence.Remove(ctx, c.id); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
