@@ -119,17 +119,23 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return {string.format('%d', now), redis.call('HGETALL', KEYS[1])}`)
 
 // reapScript removes a node and its keys, at once, if its registration expired (or ARGV[3] is
-// "force": a node clearing what an earlier process of the same name left). It returns 1 if it did.
+// "force": a node clearing what an earlier process of the same name left, or its own keys on Close,
+// when ARGV[4] gives its own bucket count for a registration that is gone). It returns 1 if it did.
 var reapScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-local exp, n = string.match(v, '^(%d+) %d+ (%d+)')
-if ARGV[3] ~= 'force' then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if tonumber(exp) > now then return 0 end
+local n = ARGV[4]
+if v then
+  local exp
+  exp, n = string.match(v, '^(%d+) %d+ (%d+)')
+  if ARGV[3] ~= 'force' then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    if tonumber(exp) > now then return 0 end
+  end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+elseif not n or ARGV[3] ~= 'force' then
+  return 0
 end
-redis.call('HDEL', KEYS[1], ARGV[1])
 for i = 0, tonumber(n) - 1 do
   redis.call('UNLINK', ARGV[2] .. 'c:' .. ARGV[1] .. ':' .. n .. ':' .. i)
 end
@@ -697,7 +703,14 @@ func (p *RedisPresence) Close(ctx context.Context) error {
 		<-p.done
 	}
 	if node != "" {
-		err = reapScript.Run(ctx, p.client, []string{p.nodesKey()}, node, p.prefix, "force").Err()
+		// The node's own layout goes too when its registration is gone: the
+		// others may have taken it for dead (heartbeats late on an overloaded
+		// machine) after its last full write, and then nothing else names
+		// those keys. A million-connection shutdown left 6,208 such keys.
+		p.mu.Lock()
+		written := p.written
+		p.mu.Unlock()
+		err = reapScript.Run(ctx, p.client, []string{p.nodesKey()}, node, p.prefix, "force", written).Err()
 		if err != nil {
 			err = fmt.Errorf("wsredis: presence close: %w", err)
 		}

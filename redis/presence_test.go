@@ -351,3 +351,48 @@ func TestPresenceFlushesOnlyAfterChanges(t *testing.T) {
 		t.Fatalf("%d flushes for one change, want 1", n)
 	}
 }
+
+// A node that the others took for dead after its last full write (its heartbeat late on an
+// overloaded machine) has no registration, and nothing else names its keys: its Close must still
+// delete them. A million-connection shutdown left 6,208 keys before it did.
+func TestPresenceCloseWithoutRegistrationDeletesKeys(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	ctx := context.Background()
+	a := NewPresence(Options{Client: c, PresencePrefix: prefix, Logger: quietLogger(),
+		FlushInterval: time.Hour, HeartbeatInterval: time.Hour, NodeTTL: 2 * time.Hour})
+	if err := a.Join(ctx, "A"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 { // more than one bucket
+		if err := a.Set(ctx, info("A", "aaaaaaaaaaaaaaaa-", i, "room")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys := func() []string {
+		var out []string
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			out = append(out, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if n := len(keys()); n < 3 {
+		t.Fatalf("%d keys after the flush, want the registration, buckets and channel counts", n)
+	}
+	if err := c.HDel(ctx, a.nodesKey(), "A").Err(); err != nil { // what a reaper's HDEL leaves
+		t.Fatal(err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left := keys(); len(left) != 0 {
+		t.Fatalf("after Close, %d keys left: %v", len(left), left)
+	}
+}
