@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/surge-ws/ws/frame"
@@ -64,7 +66,7 @@ func (c *Conn) armOpen(now, last poller.Tick) {
 			c.pingAt = now
 			next = now + e.pongTicks
 		} else {
-			next = last + e.pingTicks
+			next = pingDue(last+e.pingTicks, e.pingTicks)
 		}
 	}
 	if e.readTicks > 0 && (next < 0 || last+e.readTicks < next) {
@@ -86,4 +88,21 @@ func (c *Conn) inputQueued() bool {
 	}
 	n, err := unix.IoctlGetInt(int(c.fd), unix.SIOCINQ)
 	return err == nil && n > 0
+}
+
+// pingGrid is the step that ping times are rounded up to: one second of
+// ticks, for ping intervals of ten seconds or more. A process's pings then
+// leave together once a second, one wake-up for all of them, and their pongs
+// come back together: at 52 processes on two cores each wake-up of a Go
+// process costs more than the ping itself (docs/scaling.md). A ping comes at
+// most a second later than PingInterval of silence asks; shorter intervals
+// are left exact.
+const pingGrid = poller.Tick(time.Second / wheelTick)
+
+// pingDue is when a ping falls due at tick at, for pings every interval ticks.
+func pingDue(at, interval poller.Tick) poller.Tick {
+	if interval < 10*pingGrid {
+		return at
+	}
+	return (at + pingGrid - 1) / pingGrid * pingGrid
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/cloudwego/netpoll"
 	"golang.org/x/sys/unix"
+
+	"github.com/surge-ws/ws/poller"
 )
 
 // emptyBuffer is a netpoll connection whose own buffer holds nothing: what
@@ -37,5 +39,23 @@ func TestInputQueuedSeesTheReceiveQueue(t *testing.T) {
 	}
 	if !c.inputQueued() {
 		t.Fatal("a pong waits in the receive queue, yet inputQueued reports none")
+	}
+}
+
+// Pings of long intervals fall due on a one-second grid, so a process sends
+// them together; short intervals (tests, tight liveness checks) stay exact.
+func TestPingDueOnTheGrid(t *testing.T) {
+	for _, c := range []struct{ at, interval, want poller.Tick }{
+		{at: 301, interval: 300, want: 310},
+		{at: 310, interval: 300, want: 310},
+		{at: 311, interval: 300, want: 320},
+		{at: 3007, interval: 3000, want: 3010},
+		{at: 100, interval: 100, want: 100},
+		{at: 57, interval: 50, want: 57}, // 5 s: exact
+		{at: 3, interval: 2, want: 3},
+	} {
+		if got := pingDue(c.at, c.interval); got != c.want {
+			t.Errorf("pingDue(%d, every %d) = %d, want %d", c.at, c.interval, got, c.want)
+		}
 	}
 }
