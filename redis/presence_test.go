@@ -354,7 +354,8 @@ func TestPresenceFlushesOnlyAfterChanges(t *testing.T) {
 
 // A node that the others took for dead after its last full write (its heartbeat late on an
 // overloaded machine) has no registration, and nothing else names its keys: its Close must still
-// delete them. A million-connection shutdown left 6,208 keys before it did.
+// delete them, and an older layout that was not deleted when the layout grew. Million-connection
+// shutdowns left 6,208 and 5,632 keys (22 layouts of 256 buckets) before it did.
 func TestPresenceCloseWithoutRegistrationDeletesKeys(t *testing.T) {
 	c := testClient(t)
 	prefix := testPrefix(t, c)
@@ -387,6 +388,10 @@ func TestPresenceCloseWithoutRegistrationDeletesKeys(t *testing.T) {
 		t.Fatalf("%d keys after the flush, want the registration, buckets and channel counts", n)
 	}
 	if err := c.HDel(ctx, a.nodesKey(), "A").Err(); err != nil { // what a reaper's HDEL leaves
+		t.Fatal(err)
+	}
+	// An older layout whose deletion after the layout grew failed (an overloaded Redis).
+	if err := c.HSet(ctx, prefix+"c:A:4:2", "x", "y").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Close(ctx); err != nil {
