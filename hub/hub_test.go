@@ -1,12 +1,16 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -579,5 +583,74 @@ func TestBuiltinsRunInlineWithoutUserCode(t *testing.T) {
 	await(t, hooked, "the subscribe hook to run")
 	if r := p2.next(t); r["ok"] != true {
 		t.Fatalf("hooked subscribe reply %v", r)
+	}
+}
+
+// closingPresence refuses writes once closed, as wsredis does.
+type closingPresence struct {
+	Presence
+	closed atomic.Bool
+}
+
+func (p *closingPresence) Set(ctx context.Context, info ClientInfo) error {
+	if p.closed.Load() {
+		return ErrPresenceClosed
+	}
+	return p.Presence.Set(ctx, info)
+}
+
+func (p *closingPresence) Remove(ctx context.Context, id string) error {
+	if p.closed.Load() {
+		return ErrPresenceClosed
+	}
+	return p.Presence.Remove(ctx, id)
+}
+
+func (p *closingPresence) Close(ctx context.Context) error {
+	p.closed.Store(true)
+	return p.Presence.Close(ctx)
+}
+
+// lockedBuffer is a log destination for handlers on several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A client still leaving when a drain ran out finds the Presence closed by Stop, which took the
+// node's clients out of it already: no warning per client (a million-connection shutdown logged
+// thousands per node).
+func TestStopDeadlineLogsNoPresenceWarnings(t *testing.T) {
+	var logs lockedBuffer
+	pr := &closingPresence{Presence: NewMemoryPresence()}
+	h := New("deadline", Config{Presence: pr, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	release := make(chan struct{})
+	h.On("stuck", func(ctx *Context) error { waitRelease(release); return nil })
+	c, _ := connect(t, h)
+	send(h, c, `{"event":"stuck"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := h.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stop: %v", err)
+	}
+	if !pr.closed.Load() {
+		t.Fatal("Stop did not close the Presence")
+	}
+	close(release) // the client's removal runs now, against the closed Presence
+	idle(t, c)
+	if s := logs.String(); strings.Contains(s, "presence") {
+		t.Fatalf("logged:\n%s", s)
 	}
 }
