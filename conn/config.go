@@ -40,7 +40,10 @@ type Config struct {
 	// pong) has arrived for that long. Default 0: rely on ping/pong instead.
 	ReadTimeout time.Duration
 	// PingInterval is how long a connection may stay silent before we ping it.
-	// Default 30s on servers, off on clients; negative disables pings.
+	// Default 30s on servers, off on clients; negative disables pings. From 10s
+	// up, pings are sent on a one-second grid (up to a second later), so a
+	// process's pings leave together. Each ping costs CPU: at a million
+	// connections choose it from a budget (docs/operations.md).
 	PingInterval time.Duration
 	// PongTimeout is how long after a ping the peer has to send anything before
 	// the connection is closed. Default 10s.
