@@ -31,7 +31,7 @@ func (c *Conn) Expire(now poller.Tick) {
 		}
 		readLate := e.readTicks > 0 && now-last >= e.readTicks
 		pongLate := c.pingAt != 0 && last < c.pingAt && now-c.pingAt >= e.pongTicks
-		if (readLate || pongLate) && c.inputQueued() {
+		if (readLate || pongLate) && c.kernelInputQueued() {
 			// The peer answered; this process is what is behind (a
 			// saturated machine, a burst of deadlines): closing would
 			// punish a live client for our delay.
@@ -77,15 +77,12 @@ func (c *Conn) armOpen(now, last poller.Tick) {
 	}
 }
 
-// inputQueued reports whether the peer sent something this process has not
-// handled yet: bytes in netpoll's buffer, or still in the kernel's receive
-// queue because the poller has not come round to them. The second costs a
+// kernelInputQueued reports whether the peer sent bytes that still wait in
+// the kernel's receive queue because the poller has not come round to them
+// (netpoll's own buffer is looked at above, for every expiry). It costs a
 // system call, so it is asked only when a deadline is about to close the
-// connection.
-func (c *Conn) inputQueued() bool {
-	if c.np.Reader().Len() > 0 {
-		return true
-	}
+// connection, never per ping.
+func (c *Conn) kernelInputQueued() bool {
 	n, err := unix.IoctlGetInt(int(c.fd), unix.SIOCINQ)
 	return err == nil && n > 0
 }

@@ -502,6 +502,15 @@ func TestLifecycle(t *testing.T) {
 
 func TestStopDeadline(t *testing.T) {
 	h := New("deadline", Config{Logger: discardLogger()})
+	c, release := stopWithStuckClient(t, h)
+	close(release)
+	idle(t, c)
+}
+
+// stopWithStuckClient connects a client whose handler waits for release,
+// and stops h with a 20 ms deadline, which it must miss.
+func stopWithStuckClient(t *testing.T, h *Hub) (*Client, chan struct{}) {
+	t.Helper()
 	release := make(chan struct{})
 	h.On("stuck", func(ctx *Context) error { waitRelease(release); return nil })
 	c, _ := connect(t, h)
@@ -511,8 +520,7 @@ func TestStopDeadline(t *testing.T) {
 	if err := h.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("stop: %v", err)
 	}
-	close(release)
-	idle(t, c)
+	return c, release
 }
 
 type checkFailBroker struct{ Broker }
@@ -636,15 +644,7 @@ func TestStopDeadlineLogsNoPresenceWarnings(t *testing.T) {
 	var logs lockedBuffer
 	pr := &closingPresence{Presence: NewMemoryPresence()}
 	h := New("deadline", Config{Presence: pr, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	release := make(chan struct{})
-	h.On("stuck", func(ctx *Context) error { waitRelease(release); return nil })
-	c, _ := connect(t, h)
-	send(h, c, `{"event":"stuck"}`)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if err := h.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("stop: %v", err)
-	}
+	c, release := stopWithStuckClient(t, h)
 	if !pr.closed.Load() {
 		t.Fatal("Stop did not close the Presence")
 	}

@@ -28,19 +28,26 @@ func TestWheelFiresNotEarly(t *testing.T) {
 		p := &probe{ch: make(chan Tick, 1)}
 		var tm Timer
 		tm.Init(p)
-		start := w.Now()
-		w.Schedule(&tm, start+d)
-		select {
-		case at := <-p.ch:
-			if at < start+d {
-				t.Fatalf("deadline %d ticks fired after %d ticks", d, at-start)
-			}
-			if at > start+d+3 {
-				t.Fatalf("deadline %d ticks fired late: after %d ticks", d, at-start)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatalf("deadline %d ticks never fired", d)
+		expectFireIn(t, w, &tm, p, d, "")
+	}
+}
+
+// expectFireIn arms tm d ticks ahead and waits for it: not early, at most
+// three ticks late, within 2 s.
+func expectFireIn(t *testing.T, w *Wheel, tm *Timer, p *probe, d Tick, when string) {
+	t.Helper()
+	start := w.Now()
+	w.Schedule(tm, start+d)
+	select {
+	case at := <-p.ch:
+		if at < start+d {
+			t.Fatalf("%sdeadline %d ticks fired after %d ticks", when, d, at-start)
 		}
+		if at > start+d+3 {
+			t.Fatalf("%sdeadline %d ticks fired late: after %d ticks", when, d, at-start)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatalf("%sdeadline %d ticks never fired (waited 2s)", when, d)
 	}
 }
 
@@ -139,19 +146,7 @@ func TestWheelSleepsWhileEmpty(t *testing.T) {
 		t.Fatalf("the empty wheel swept %d times in 30 ticks", idle)
 	}
 	for _, d := range []Tick{1, 3, 7} {
-		start := w.Now()
-		w.Schedule(&tm, start+d)
-		select {
-		case at := <-p.ch:
-			if at < start+d {
-				t.Fatalf("after sleeping: deadline %d ticks fired after %d", d, at-start)
-			}
-			if at > start+d+3 {
-				t.Fatalf("after sleeping: deadline %d ticks fired late, after %d", d, at-start)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatalf("after sleeping: deadline %d ticks never fired (waited 2s)", d)
-		}
+		expectFireIn(t, w, &tm, p, d, "after sleeping: ")
 		time.Sleep(60 * time.Millisecond) // empty again for more than a revolution
 	}
 }
