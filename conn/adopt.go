@@ -2,7 +2,6 @@ package conn
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -110,7 +109,7 @@ func (s *Server) adopt(eng *engine, np netpoll.Connection, fr *frame.Request, va
 	c.endRead()
 	// From here netpoll runs onInput for whatever arrives (and for what
 	// arrived since the hijack, which SetOnRequest processes at once).
-	_ = np.SetOnRequest(func(_ context.Context, np netpoll.Connection) error { return c.onInput(np) })
+	c.watchInput()
 }
 
 // hijack takes the connection from net/http and moves a duplicate of its

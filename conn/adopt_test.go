@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/surge-ws/ws/frame"
 )
@@ -123,5 +124,51 @@ func TestServeHTTPRefusesTLSAndHTTP2BeforeTheHook(t *testing.T) {
 	}
 	if n := hooked.Load(); n != 0 {
 		t.Fatalf("the Upgrade hook ran %d times for requests that cannot be served", n)
+	}
+}
+
+// A client that hangs up right behind its upgrade request: netpoll sees the
+// hangup while the hijacked connection has no input callback yet (here OnOpen
+// holds adopt until it has), and ignores it. The connection must still go,
+// with OnClose and its IPLimits place.
+func TestServeHTTPPeerGoneBeforeAdoptionEnds(t *testing.T) {
+	closed := make(chan frame.CloseCode, 1)
+	var opened atomic.Int32
+	s := &Server{
+		IPLimits: IPLimits{MaxConns: 1},
+		Handler: HandlerFuncs{
+			Open: func(c *Conn) {
+				if opened.Add(1) > 1 {
+					return // the connection that checks the place came back
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for c.np.IsActive() {
+					if time.Now().After(deadline) {
+						t.Error("netpoll never saw the client's hangup")
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			},
+			Close: func(_ *Conn, code frame.CloseCode, _ string) { closed <- code },
+		},
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	addr := strings.TrimPrefix(hs.URL, "http://")
+	rc := dialRaw(t, addr)
+	rc.write([]byte(upgradeRequest("/")))
+	rc.nc.Close()
+	select {
+	case code := <-closed:
+		if code != frame.CloseAbnormal {
+			t.Fatalf("OnClose code %d, want 1006", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting for OnClose of the client that hung up")
+	}
+	eventually(t, "the connection to leave the count", func() bool { return s.Len() == 0 })
+	if resp := dialRaw(t, addr).handshake(nil); resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("the address's place was not given back: %d", resp.StatusCode)
 	}
 }

@@ -97,7 +97,7 @@ func (d *Dialer) DialFrom(ctx context.Context, rawURL string, local *net.TCPAddr
 	c.mu.Lock()
 	c.pushLocked(outFrame{b: req})
 	c.kickLocked(true)
-	_ = np.SetOnRequest(func(_ context.Context, np netpoll.Connection) error { return c.onInput(np) })
+	c.watchInput()
 
 	if err := ds.await(dctx); err != nil {
 		c.closeSocket()

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -9,6 +10,20 @@ import (
 	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/frame"
 )
+
+// watchInput makes onInput the connection's OnRequest, for a connection that
+// netpoll did not accept itself (dialed, or taken from net/http). netpoll
+// closes a connection whose peer hung up only if it has an input callback by
+// then; one that hung up before (a client gone right after its request) would
+// stay registered, counted and timed forever. Closing it here runs the close
+// callbacks once: netpoll's processing lock keeps a concurrent hangup from
+// running them twice.
+func (c *Conn) watchInput() {
+	_ = c.np.SetOnRequest(func(_ context.Context, np netpoll.Connection) error { return c.onInput(np) })
+	if !c.np.IsActive() {
+		_ = c.np.Close()
+	}
+}
 
 // onInput is the connection's netpoll OnRequest: it consumes every byte netpoll
 // holds, because netpoll calls it again while unread bytes remain and a
