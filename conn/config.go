@@ -41,9 +41,10 @@ type Config struct {
 	ReadTimeout time.Duration
 	// PingInterval is how long a connection may stay silent before we ping it.
 	// Default 30s on servers, off on clients; negative disables pings. From 10s
-	// up, pings are sent on a one-second grid (up to a second later), so a
-	// process's pings leave together. Each ping costs CPU: at a million
-	// connections choose it from a budget (docs/operations.md).
+	// up, pings are sent on a grid of whole seconds, a thirtieth of the
+	// interval (1s for 30s, 10s for 5m: at most 3.4% later), so a process's
+	// pings leave together. Each ping costs CPU: at a million connections
+	// choose it from a budget (docs/operations.md).
 	PingInterval time.Duration
 	// PongTimeout is how long after a ping the peer has to send anything before
 	// the connection is closed. Default 10s.

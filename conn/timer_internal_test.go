@@ -31,15 +31,19 @@ func TestInputQueuedSeesTheReceiveQueue(t *testing.T) {
 	}
 }
 
-// Pings of long intervals fall due on a one-second grid, so a process sends
-// them together; short intervals (tests, tight liveness checks) stay exact.
+// Pings of long intervals fall due on a grid of whole seconds, a thirtieth of
+// the interval, so a process sends them together; short intervals (tests,
+// tight liveness checks) stay exact.
 func TestPingDueOnTheGrid(t *testing.T) {
 	for _, c := range []struct{ at, interval, want poller.Tick }{
-		{at: 301, interval: 300, want: 310},
+		{at: 301, interval: 300, want: 310}, // 30 s: a one-second grid
 		{at: 310, interval: 300, want: 310},
 		{at: 311, interval: 300, want: 320},
-		{at: 3007, interval: 3000, want: 3010},
 		{at: 100, interval: 100, want: 100},
+		{at: 591, interval: 590, want: 600},    // 59 s: still one second
+		{at: 601, interval: 600, want: 620},    // a minute: two seconds
+		{at: 3007, interval: 3000, want: 3100}, // five minutes: ten seconds
+		{at: 3100, interval: 3000, want: 3100},
 		{at: 57, interval: 50, want: 57}, // 5 s: exact
 		{at: 3, interval: 2, want: 3},
 	} {

@@ -150,3 +150,72 @@ func TestWheelSleepsWhileEmpty(t *testing.T) {
 		time.Sleep(60 * time.Millisecond) // empty again for more than a revolution
 	}
 }
+
+// A wheel whose only deadline is far off sleeps until it, instead of waking
+// every tick on the way: an idle process wakes when a ping is due, not ten
+// times a second.
+func TestWheelSleepsUntilTheEarliestDeadline(t *testing.T) {
+	w := NewWheel(2*time.Millisecond, 16) // a revolution is 32 ms
+	defer w.Close()
+	p := &probe{ch: make(chan Tick, 1)}
+	var far Timer
+	far.Init(p)
+	sweeps := func() int {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.sweeps
+	}
+	before := sweeps()
+	// 100 ticks: more than six revolutions, so the deadline's list comes
+	// round six times before it is due.
+	expectFireIn(t, w, &far, p, 100, "a far deadline: ")
+	if n := sweeps() - before; n > 2 {
+		t.Fatalf("the wheel swept %d times on the way to one deadline 100 ticks away", n)
+	}
+}
+
+// A deadline armed while the goroutine sleeps towards a later one fires on
+// time; a stopped deadline costs at most one early sweep.
+func TestWheelEarlierDeadlineWakesTheSleeper(t *testing.T) {
+	w := NewWheel(2*time.Millisecond, 16)
+	defer w.Close()
+	p := &probe{ch: make(chan Tick, 2)}
+	var far, near, stopped Timer
+	far.Init(p)
+	near.Init(p)
+	stopped.Init(p)
+	w.Schedule(&far, w.Now()+2000) // 4 s: must not fire during the test
+	time.Sleep(10 * time.Millisecond)
+	expectFireIn(t, w, &near, p, 5, "under a far deadline: ")
+	w.Schedule(&stopped, w.Now()+3)
+	w.Stop(&stopped)
+	expectFireIn(t, w, &near, p, 20, "after a stopped deadline: ")
+	if !w.Stop(&far) {
+		t.Fatal("the far deadline fired early")
+	}
+}
+
+// Two deadlines in one list, a revolution apart: the sweep that fires the
+// first must leave the list's head at the second, or the wheel never wakes
+// for it.
+func TestWheelSameSlotNextRevolution(t *testing.T) {
+	w := NewWheel(2*time.Millisecond, 16)
+	defer w.Close()
+	p := &probe{ch: make(chan Tick, 2)}
+	var first, second Timer
+	first.Init(p)
+	second.Init(p)
+	start := w.Now()
+	w.Schedule(&second, start+4+16)
+	w.Schedule(&first, start+4)
+	for i, want := range []Tick{start + 4, start + 20} {
+		select {
+		case at := <-p.ch:
+			if at < want || at > want+3 {
+				t.Fatalf("deadline %d fired at tick %d, want %d", i, at-start, want-start)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("deadline %d (tick %d of the same list) never fired (waited 2s)", i, want-start)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func main() {
 	rate := flag.Float64("message-rate", 0, "messages per second one connection may send (0: the hub's default, 100; negative: no limit, for load generators)")
 	redisAddr := flag.String("redis", "", "join a cluster through the Redis at this address (default: in memory, this process alone)")
 	node := flag.String("node", "", "this node's name in the cluster (default: <hostname>-<pid>-<random>)")
-	nodeTTL := flag.Duration("node-ttl", 0, "with -redis: a node silent this long is dead to the others (default 5s)")
+	nodeTTL := flag.Duration("node-ttl", 0, "with -redis: a node silent this long is dead to the others (default 5s; it beats and reaps every fifth of it)")
 	stopWithin := flag.Duration("shutdown-timeout", shutdownTimeout, "on SIGINT/SIGTERM: how long the clients' close handshakes and the HTTP host's drain may take")
 	flag.Parse()
 
