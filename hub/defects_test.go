@@ -86,6 +86,23 @@ func TestDefect2NoGoroutinePerIdleClient(t *testing.T) {
 	}
 }
 
+// With a Presence the hub writes to (Redis in a cluster), connecting and
+// subscribing queue presence writes on the client's mailbox; once they are
+// written the idle client keeps no queue either (100 bytes a client, 100 MB
+// at a million).
+func TestIdleClientKeepsNoQueueAfterPresenceWrites(t *testing.T) {
+	pr := &presenceRecorder{Presence: NewMemoryPresence()}
+	h := newHub(t, Config{Presence: pr})
+	for range 100 {
+		c, _ := connect(t, h)
+		send(h, c, `{"id":"1","event":"subscribe","channel":"room"}`)
+		idle(t, c)
+		if c.box.queue != nil {
+			t.Fatalf("an idle client keeps a mailbox queue of capacity %d after its presence writes", cap(c.box.queue))
+		}
+	}
+}
+
 // blockingPeer blocks in WritePrepared until released: a misbehaving transport.
 type blockingPeer struct {
 	entered chan struct{}
