@@ -135,14 +135,9 @@ func TestWheelSleepsWhileEmpty(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("waited 2s for the first timer")
 	}
-	w.mu.Lock()
-	before := w.sweeps
-	w.mu.Unlock()
-	time.Sleep(150 * time.Millisecond) // 30 ticks, almost 4 revolutions
-	w.mu.Lock()
-	idle := w.sweeps - before
-	w.mu.Unlock()
-	if idle > 1 { // one sweep may still be on its way after the timer fired
+	before := sweepsOf(w)
+	time.Sleep(150 * time.Millisecond)          // 30 ticks, almost 4 revolutions
+	if idle := sweepsOf(w) - before; idle > 1 { // one sweep may still be on its way after the timer fired
 		t.Fatalf("the empty wheel swept %d times in 30 ticks", idle)
 	}
 	for _, d := range []Tick{1, 3, 7} {
@@ -160,16 +155,11 @@ func TestWheelSleepsUntilTheEarliestDeadline(t *testing.T) {
 	p := &probe{ch: make(chan Tick, 1)}
 	var far Timer
 	far.Init(p)
-	sweeps := func() int {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return w.sweeps
-	}
-	before := sweeps()
+	before := sweepsOf(w)
 	// 100 ticks: more than six revolutions, so the deadline's list comes
 	// round six times before it is due.
 	expectFireIn(t, w, &far, p, 100, "a far deadline: ")
-	if n := sweeps() - before; n > 2 {
+	if n := sweepsOf(w) - before; n > 2 {
 		t.Fatalf("the wheel swept %d times on the way to one deadline 100 ticks away", n)
 	}
 }
@@ -189,7 +179,11 @@ func TestWheelEarlierDeadlineWakesTheSleeper(t *testing.T) {
 	expectFireIn(t, w, &near, p, 5, "under a far deadline: ")
 	w.Schedule(&stopped, w.Now()+3)
 	w.Stop(&stopped)
+	before := sweepsOf(w)
 	expectFireIn(t, w, &near, p, 20, "after a stopped deadline: ")
+	if n := sweepsOf(w) - before; n > 2 {
+		t.Fatalf("%d sweeps for a stopped deadline and one 20 ticks away, want at most 2", n)
+	}
 	if !w.Stop(&far) {
 		t.Fatal("the far deadline fired early")
 	}
@@ -218,4 +212,11 @@ func TestWheelSameSlotNextRevolution(t *testing.T) {
 			t.Fatalf("deadline %d (tick %d of the same list) never fired (waited 2s)", i, want-start)
 		}
 	}
+}
+
+// sweepsOf reads how many times w has swept.
+func sweepsOf(w *Wheel) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sweeps
 }

@@ -130,7 +130,7 @@ func (o Options) withDefaults() Options {
 		o.NodeTTL = DefaultNodeTTL
 	}
 	if o.HeartbeatInterval <= 0 {
-		o.HeartbeatInterval = o.NodeTTL / 5
+		o.HeartbeatInterval = max(o.NodeTTL/5, time.Millisecond) // a tiny NodeTTL must not spin the loop
 	}
 	if o.NodeTTL < 2*o.HeartbeatInterval {
 		o.NodeTTL = 2 * o.HeartbeatInterval

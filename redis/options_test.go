@@ -17,6 +17,7 @@ func TestHeartbeatFollowsNodeTTL(t *testing.T) {
 		{Options{NodeTTL: 30 * time.Second}, 6 * time.Second, 30 * time.Second},
 		{Options{NodeTTL: 30 * time.Second, HeartbeatInterval: time.Second}, time.Second, 30 * time.Second},
 		{Options{HeartbeatInterval: 10 * time.Second}, 10 * time.Second, 20 * time.Second}, // NodeTTL at least two beats
+		{Options{NodeTTL: time.Microsecond}, time.Millisecond, 2 * time.Millisecond},       // never a beat of zero
 	} {
 		o := c.in.withDefaults()
 		if o.HeartbeatInterval != c.beat || o.NodeTTL != c.nodeTTL {
