@@ -108,6 +108,9 @@ func TestClientCodec(t *testing.T) {
 			!got.Connected.Equal(info.Connected) || got.IP != info.IP {
 			t.Fatalf("got %+v want %+v", got, info)
 		}
+		if chans := channelsOf(encodeClient(&info)); !reflect.DeepEqual(chans, info.Channels) {
+			t.Fatalf("channelsOf: %q, want %q", chans, info.Channels)
+		}
 	}
 	if v := encodeClient(&hub.ClientInfo{UserID: "user-1234", Name: "Someone", Channels: []string{"room"},
 		Connected: at, IP: "10.1.2.3"}); len(v) > 40 {
@@ -164,13 +167,17 @@ func FuzzParseEnvelope(f *testing.F) {
 	})
 }
 
-// FuzzDecodeClient: a presence value from Redis never panics the reader.
+// FuzzDecodeClient: a presence value from Redis never panics the reader, and
+// channelsOf reads the same channels as decodeClient from any value that decodes.
 func FuzzDecodeClient(f *testing.F) {
 	f.Add(encodeClient(&hub.ClientInfo{UserID: "u", Channels: []string{"a"}, IP: "::1"}))
 	f.Add("\x01\x00\x04abc")
 	f.Fuzz(func(t *testing.T, v string) {
 		var info hub.ClientInfo
-		_ = decodeClient(v, &info)
+		chans := channelsOf(v)
+		if decodeClient(v, &info) && len(info.Channels) > 0 && !reflect.DeepEqual(chans, info.Channels) {
+			t.Fatalf("channelsOf %q, decodeClient %q", chans, info.Channels)
+		}
 	})
 }
 

@@ -30,7 +30,7 @@ type RedisPresence struct {
 	mu       sync.Mutex
 	node     string
 	address  string              // the node's connection id prefix, learned from the first id
-	clients  map[string]*pclient // this node's clients as last Set
+	clients  map[string]string   // this node's clients as last Set: id -> encodeClient
 	counts   map[string]int      // this node's clients per channel
 	dirty    map[string]struct{} // clients changed since the last flush
 	dirtyCh  map[string]struct{} // channels whose count changed since the last flush
@@ -48,11 +48,6 @@ type RedisPresence struct {
 
 	st    struct{ flushes, flushErrors, resyncs, reaped atomic.Uint64 }
 	wakes atomic.Uint64 // rounds of loop, for tests
-}
-
-type pclient struct {
-	value    string
-	channels []string
 }
 
 // PresenceStats are a RedisPresence's counters since it was made.
@@ -76,7 +71,7 @@ func NewPresence(o Options) *RedisPresence {
 	c, owned := o.client()
 	return &RedisPresence{
 		opt: o, client: c, owned: owned, prefix: o.PresencePrefix,
-		clients: map[string]*pclient{}, counts: map[string]int{},
+		clients: map[string]string{}, counts: map[string]int{},
 		dirty: map[string]struct{}{}, dirtyCh: map[string]struct{}{},
 		buckets: 1, resync: true,
 		wake: make(chan struct{}, 1), changed: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
@@ -214,13 +209,15 @@ func (p *RedisPresence) Set(ctx context.Context, info hub.ClientInfo) error {
 	if p.address == "" {
 		p.address = addressOf(info.ID)
 	}
-	if old := p.clients[info.ID]; old != nil {
-		p.countLocked(old.channels, -1)
+	if old, ok := p.clients[info.ID]; ok {
+		p.countLocked(channelsOf(old), -1)
 	}
 	chans := slices.Clone(info.Channels)
 	slices.Sort(chans)
 	info.Channels = chans
-	p.clients[info.ID] = &pclient{value: encodeClient(&info), channels: chans}
+	// Only the encoding is kept (some 35 bytes): the channels are read back
+	// from it when the client changes or leaves, rarer than a client is held.
+	p.clients[info.ID] = encodeClient(&info)
 	p.countLocked(chans, 1)
 	p.dirty[info.ID] = struct{}{}
 	p.growLocked()
@@ -235,11 +232,11 @@ func (p *RedisPresence) Remove(ctx context.Context, clientID string) error {
 	if p.closed {
 		return hub.ErrPresenceClosed
 	}
-	old := p.clients[clientID]
-	if old == nil {
+	old, ok := p.clients[clientID]
+	if !ok {
 		return nil
 	}
-	p.countLocked(old.channels, -1)
+	p.countLocked(channelsOf(old), -1)
 	delete(p.clients, clientID)
 	p.dirty[clientID] = struct{}{}
 	p.changedLocked()
@@ -365,8 +362,8 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 	var chans map[string]int // channel -> count (0: delete)
 	if full {
 		changes = make([]change, 0, len(p.clients))
-		for id, c := range p.clients {
-			changes = append(changes, change{id, c.value})
+		for id, v := range p.clients {
+			changes = append(changes, change{id, v})
 		}
 		chans = make(map[string]int, len(p.counts))
 		for ch, n := range p.counts {
@@ -379,11 +376,7 @@ func (p *RedisPresence) flush(ctx context.Context, force bool) error {
 			return nil
 		}
 		for id := range p.dirty {
-			v := ""
-			if c := p.clients[id]; c != nil {
-				v = c.value
-			}
-			changes = append(changes, change{id, v})
+			changes = append(changes, change{id, p.clients[id]}) // "": removed
 		}
 		chans = make(map[string]int, len(p.dirtyCh))
 		for ch := range p.dirtyCh {

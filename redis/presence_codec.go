@@ -105,3 +105,32 @@ func decodeClient(v string, info *hub.ClientInfo) bool {
 	}
 	return !d.err
 }
+
+// channelsOf returns the channels of a client encoded by encodeClient, as
+// substrings of v: nothing is copied.
+func channelsOf(v string) []string {
+	d := decoder{b: []byte(v)}
+	d.byte()
+	d.uvarint()
+	if n := int(d.byte()); !d.err && n <= len(d.b) {
+		d.b = d.b[n:]
+	} else {
+		return nil
+	}
+	d.bytes() // user id
+	d.bytes() // name
+	nch := d.uvarint()
+	if d.err || nch == 0 || nch > uint64(len(d.b)) {
+		return nil
+	}
+	out := make([]string, 0, nch)
+	for range nch {
+		b := d.bytes()
+		if d.err {
+			return nil
+		}
+		end := len(v) - len(d.b)
+		out = append(out, v[end-len(b):end])
+	}
+	return out
+}
