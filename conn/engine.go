@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"time"
@@ -17,6 +18,10 @@ type engine struct {
 
 	// Deadlines in wheel ticks.
 	handshakeTicks, readTicks, pingTicks, pongTicks, closeTicks, lingerTicks poller.Tick
+	// pingPhase is where this engine's ping grid starts (see pingDue): drawn
+	// at random so that processes started together do not all send their
+	// pings in the same second.
+	pingPhase poller.Tick
 }
 
 // The wheel and the flusher pool are per process: one goroutine ticks every
@@ -46,6 +51,7 @@ func newEngine(cfg Config, h Handler, client bool) (*engine, error) {
 	e.handshakeTicks = w.Ticks(e.cfg.HandshakeTimeout)
 	e.readTicks = w.Ticks(e.cfg.ReadTimeout)
 	e.pingTicks = w.Ticks(e.cfg.PingInterval)
+	e.pingPhase = poller.Tick(rand.Int64N(int64(pingGrid(e.pingTicks))))
 	e.pongTicks = w.Ticks(e.cfg.PongTimeout)
 	e.closeTicks = w.Ticks(e.cfg.CloseTimeout)
 	e.lingerTicks = w.Ticks(min(e.cfg.CloseTimeout, time.Second))

@@ -66,7 +66,7 @@ func (c *Conn) armOpen(now, last poller.Tick) {
 			c.pingAt = now
 			next = now + e.pongTicks
 		} else {
-			next = pingDue(last+e.pingTicks, e.pingTicks)
+			next = pingDue(last+e.pingTicks, e.pingTicks, e.pingPhase)
 		}
 	}
 	if e.readTicks > 0 && (next < 0 || last+e.readTicks < next) {
@@ -88,20 +88,30 @@ func (c *Conn) kernelInputQueued() bool {
 }
 
 // pingDue is when a ping falls due at tick at, for pings every interval
-// ticks: at rounded up to the interval's grid. On a grid a process's pings
-// leave together, one wake-up for all of them, and their pongs come back
-// together: at 52 processes on two cores each wake-up of a Go process costs
-// more than the ping itself (docs/scaling.md). The grid is a whole number of
-// seconds, a thirtieth of the interval (one second for intervals of 10 to
-// 59 s, ten seconds for five minutes), so a ping comes at most 3.4% later
-// than PingInterval of silence asks; intervals under ten seconds are exact.
-func pingDue(at, interval poller.Tick) poller.Tick {
-	if interval < 10*ticksPerSecond {
-		return at
+// ticks: at rounded up to the interval's grid, which starts at phase. On a
+// grid a process's pings leave together, one wake-up for all of them, and
+// their pongs come back together: at 52 processes on two cores each wake-up
+// of a Go process costs more than the ping itself (docs/scaling.md). Each
+// engine draws its phase at random, so that processes started together
+// (their wheels count from their start) spread their wake-ups over the grid
+// instead of sending every process's pings in the same second.
+func pingDue(at, interval, phase poller.Tick) poller.Tick {
+	grid := pingGrid(interval)
+	if grid == 1 || at <= phase {
+		return max(at, phase)
 	}
-	grid := interval / 30 / ticksPerSecond * ticksPerSecond
-	grid = max(grid, ticksPerSecond)
-	return (at + grid - 1) / grid * grid
+	return (at-phase+grid-1)/grid*grid + phase
+}
+
+// pingGrid is the step of pingDue's grid: a whole number of seconds, a
+// thirtieth of the interval (one second for intervals of 10 to 59 s, ten
+// seconds for five minutes), so a ping comes at most 3.4% later than
+// PingInterval of silence asks; intervals under ten seconds are exact (1).
+func pingGrid(interval poller.Tick) poller.Tick {
+	if interval < 10*ticksPerSecond {
+		return 1
+	}
+	return max(interval/30/ticksPerSecond*ticksPerSecond, ticksPerSecond)
 }
 
 // ticksPerSecond is one second on the engine's wheel.

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -47,8 +48,42 @@ func TestPingDueOnTheGrid(t *testing.T) {
 		{at: 57, interval: 50, want: 57}, // 5 s: exact
 		{at: 3, interval: 2, want: 3},
 	} {
-		if got := pingDue(c.at, c.interval); got != c.want {
+		if got := pingDue(c.at, c.interval, 0); got != c.want {
 			t.Errorf("pingDue(%d, every %d) = %d, want %d", c.at, c.interval, got, c.want)
 		}
+	}
+	// A phase moves the grid, never a ping before its time or a grid step late.
+	for _, c := range []struct{ at, interval, phase, want poller.Tick }{
+		{at: 3007, interval: 3000, phase: 3, want: 3103},
+		{at: 3003, interval: 3000, phase: 3, want: 3003},
+		{at: 3104, interval: 3000, phase: 3, want: 3203},
+		{at: 3001, interval: 3000, phase: 99, want: 3099},
+		{at: 57, interval: 50, phase: 0, want: 57},
+	} {
+		if got := pingDue(c.at, c.interval, c.phase); got != c.want {
+			t.Errorf("pingDue(%d, every %d, phase %d) = %d, want %d", c.at, c.interval, c.phase, got, c.want)
+		}
+	}
+}
+
+// Processes started together count their ticks from nearly the same moment;
+// each engine's random phase keeps their pings from leaving in the same
+// second (docs/scaling.md: the busiest second at a million).
+func TestPingPhaseSpreadsEngines(t *testing.T) {
+	cfg := Config{PingInterval: 5 * time.Minute}
+	grid := pingGrid(poller.Tick(5 * time.Minute / wheelTick))
+	phases := map[poller.Tick]bool{}
+	for range 20 {
+		e, err := newEngine(cfg, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.pingPhase < 0 || e.pingPhase >= grid {
+			t.Fatalf("phase %d outside the grid of %d ticks", e.pingPhase, grid)
+		}
+		phases[e.pingPhase] = true
+	}
+	if len(phases) < 5 {
+		t.Fatalf("20 engines drew %d distinct phases of %d: the grid is not spread", len(phases), grid)
 	}
 }
