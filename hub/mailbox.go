@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"sync"
 )
@@ -155,8 +154,9 @@ func (c *Client) work() {
 	}
 }
 
-func (h *Hub) presenceCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), h.config().WriteTimeout)
+// presenceCtx bounds one Presence call by WriteTimeout; the caller cancels it.
+func (h *Hub) presenceCtx() *lazyDeadline {
+	return withLazyDeadline(h.config().WriteTimeout)
 }
 
 // presenceGone reports an error that only says Stop closed the Presence:
@@ -168,16 +168,16 @@ func (h *Hub) presenceGone(err error) bool {
 }
 
 func (h *Hub) presenceSet(c *Client) {
-	ctx, cancel := h.presenceCtx()
-	defer cancel()
+	ctx := h.presenceCtx()
+	defer ctx.cancel()
 	if err := h.config().Presence.Set(ctx, c.Info()); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
 
 func (h *Hub) presenceRemove(c *Client) {
-	ctx, cancel := h.presenceCtx()
-	defer cancel()
+	ctx := h.presenceCtx()
+	defer ctx.cancel()
 	if err := h.config().Presence.Remove(ctx, c.id); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
 	}

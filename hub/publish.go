@@ -407,8 +407,8 @@ func (h *Hub) remoteClients(filters []Filter) []ClientInfo {
 		return nil // the default presence is this node's own state
 	}
 	cfg := h.config()
-	ctx, cancel := h.presenceCtx()
-	defer cancel()
+	ctx := h.presenceCtx()
+	defer ctx.cancel()
 	if cp, ok := cfg.Presence.(ClusterPresence); ok {
 		list, err := cp.ClientsExcept(ctx, cfg.Node, filters...)
 		if err != nil {
@@ -439,8 +439,8 @@ func (h *Hub) Channels() []ChannelInfo {
 	}
 	cfg := h.config()
 	if cp, ok := cfg.Presence.(ClusterPresence); ok && !h.ownPresence.Load() {
-		ctx, cancel := h.presenceCtx()
-		defer cancel()
+		ctx := h.presenceCtx()
+		defer ctx.cancel()
 		list, err := cp.ChannelsExcept(ctx, cfg.Node)
 		if err != nil {
 			h.logger().Warn("ws: presence channels failed", "hub", h.name, "err", err)
@@ -462,8 +462,8 @@ func (h *Hub) Channel(name string) (ChannelInfo, bool) {
 		if ch := h.channel(name); ch != nil {
 			n = ch.subs.len()
 		}
-		ctx, cancel := h.presenceCtx()
-		defer cancel()
+		ctx := h.presenceCtx()
+		defer ctx.cancel()
 		m, err := cp.ChannelExcept(ctx, cfg.Node, name)
 		if err != nil {
 			h.logger().Warn("ws: presence channel failed", "hub", h.name, "err", err)
@@ -486,8 +486,8 @@ func (h *Hub) ClusterStats() ClusterStats {
 		return st
 	}
 	cfg := h.config()
-	ctx, cancel := h.presenceCtx()
-	defer cancel()
+	ctx := h.presenceCtx()
+	defer ctx.cancel()
 	if cp, ok := cfg.Presence.(ClusterPresence); ok {
 		ps, err := cp.StatsExcept(ctx, cfg.Node)
 		if err != nil {
