@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/netpoll"
+	"github.com/surge-ws/ws/frame"
 	"github.com/surge-ws/ws/poller"
 	"golang.org/x/sys/unix"
 )
@@ -52,5 +53,37 @@ func TestNetpollClosesDescriptorAfterOurCallback(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("close callback %q did not run within 5 s", want)
 		}
+	}
+}
+
+// Serve's connections leave netpoll's own record of them (poller.ServerIndex)
+// once they are open: Shutdown closes them from conn's registry, and the
+// record cost about 190 bytes a connection. One still handshaking is in the
+// record, which shows the test reads the right map.
+func TestOpenConnectionsLeaveNetpollsRecord(t *testing.T) {
+	s := echoServer(Config{})
+	addr := startServer(t, s)
+	var open []*rawClient
+	for range 20 {
+		rc := dialRaw(t, addr)
+		if resp := rc.handshake(nil); resp.StatusCode != 101 {
+			t.Fatalf("handshake: %s", resp.Status)
+		}
+		open = append(open, rc)
+	}
+	x := s.index.Load()
+	if x == nil {
+		t.Fatal("no ServerIndex: netpoll's layout changed (poller.TestServerIndexForgets says how)")
+	}
+	if n := x.Len(); n != 0 {
+		t.Fatalf("netpoll still records %d of 20 open connections", n)
+	}
+	half := dialRaw(t, addr)
+	half.write([]byte("GET / HTTP/1.1\r\n"))
+	eventually(t, "netpoll to record the connection still handshaking", func() bool { return x.Len() == 1 })
+
+	open[0].send(true, frame.OpText, []byte("still here"))
+	if f := open[0].mustNext(); string(f.Payload) != "still here" {
+		t.Fatalf("echo after the record was emptied: %q", f.Payload)
 	}
 }

@@ -55,6 +55,9 @@ type Server struct {
 	drained chan struct{}
 	evl     netpoll.EventLoop
 	addr    net.Addr
+	// index is netpoll's own record of the connections Serve accepted,
+	// emptied as they open: the registry above is the one Shutdown uses.
+	index atomic.Pointer[poller.ServerIndex]
 
 	ips ipTable
 
@@ -93,6 +96,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.evl, s.addr = evl, ln.Addr()
+	s.index.Store(poller.NewServerIndex(evl))
 	s.mu.Unlock()
 	err = evl.Serve(ln)
 	s.mu.Lock()
@@ -288,6 +292,7 @@ func (c *Conn) serverHandshake(data []byte) int {
 	}
 	c.pushLocked(outFrame{b: resp})
 	c.mu.Unlock()
+	c.srv.index.Load().Forget(int(c.fd))
 	c.open()
 	return n
 }

@@ -4,10 +4,11 @@ import (
 	"reflect"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
-	_ "github.com/cloudwego/netpoll" // for barrierPool below
+	"github.com/cloudwego/netpoll"
 )
 
 // netpoll gives every connection a pooled 32-entry write barrier (about
@@ -96,4 +97,109 @@ func netpollVersionOK() bool {
 		}
 	}
 	return false
+}
+
+// netpoll's server keeps every connection it accepted in a sync.Map (fd ->
+// connection), for its own Close to close them. conn keeps a registry of its
+// own and closes its connections itself before it shuts the event loop down,
+// so that record is dead weight: about 190 bytes a connection (a hash-trie
+// node and the boxed key and value), the largest single item netpoll keeps
+// for an idle connection after the ones it needs. ServerIndex deletes the
+// entries one connection at a time.
+//
+// It reaches the map through the event loop's unexported fields: the
+// eventLoop struct embeds the mutex that guards its svr field, and the
+// server struct holds the map in its connections field. The names, types
+// and offsets are checked by reflection before any pointer is followed, and
+// only in a binary built with netpollVerified (netpollVersionOK); otherwise
+// NewServerIndex returns nil and Forget does nothing.
+
+// ServerIndex is netpoll's record of the connections one event loop
+// accepted. Forget may be called from any goroutine.
+type ServerIndex struct {
+	evl unsafe.Pointer // *netpoll.eventLoop
+	m   atomic.Pointer[sync.Map]
+}
+
+var serverLayout struct {
+	once           sync.Once
+	ok             bool
+	svrOff, mapOff uintptr
+}
+
+// NewServerIndex returns the index of evl (from netpoll.NewEventLoop), or
+// nil when this netpoll's layout is not the verified one.
+func NewServerIndex(evl netpoll.EventLoop) *ServerIndex {
+	t := reflect.TypeOf(evl)
+	serverLayout.once.Do(func() {
+		serverLayout.svrOff, serverLayout.mapOff, serverLayout.ok = serverIndexLayout(t)
+	})
+	if !serverLayout.ok || t != eventLoopType {
+		return nil
+	}
+	return &ServerIndex{evl: reflect.ValueOf(evl).UnsafePointer()}
+}
+
+var eventLoopType reflect.Type // *netpoll.eventLoop, once the layout was checked
+
+// serverIndexLayout checks *eventLoop{sync.Mutex; ...; svr *server} and
+// server{...; connections sync.Map} and returns the two offsets.
+func serverIndexLayout(t reflect.Type) (svrOff, mapOff uintptr, ok bool) {
+	if !netpollVersionOK() || t == nil || t.Kind() != reflect.Pointer {
+		return 0, 0, false
+	}
+	e := t.Elem()
+	if e.Kind() != reflect.Struct || e.Name() != "eventLoop" || e.NumField() == 0 {
+		return 0, 0, false
+	}
+	if mu := e.Field(0); !mu.Anonymous || mu.Offset != 0 || mu.Type != reflect.TypeFor[sync.Mutex]() {
+		return 0, 0, false
+	}
+	svr, found := e.FieldByName("svr")
+	if !found || svr.Type.Kind() != reflect.Pointer || svr.Type.Elem().Name() != "server" ||
+		svr.Type.Elem().Kind() != reflect.Struct {
+		return 0, 0, false
+	}
+	conns, found := svr.Type.Elem().FieldByName("connections")
+	if !found || conns.Type != reflect.TypeFor[sync.Map]() {
+		return 0, 0, false
+	}
+	eventLoopType = t
+	return svr.Offset, conns.Offset, true
+}
+
+// Forget deletes fd from the index. Before the event loop serves (its
+// server does not exist yet) it does nothing.
+func (x *ServerIndex) Forget(fd int) {
+	if m := x.index(); m != nil {
+		m.Delete(fd)
+	}
+}
+
+// Len counts the connections in the index (for tests: it walks the map).
+func (x *ServerIndex) Len() int {
+	n := 0
+	if m := x.index(); m != nil {
+		m.Range(func(any, any) bool { n++; return true })
+	}
+	return n
+}
+
+func (x *ServerIndex) index() *sync.Map {
+	if x == nil {
+		return nil
+	}
+	if m := x.m.Load(); m != nil {
+		return m
+	}
+	mu := (*sync.Mutex)(x.evl)
+	mu.Lock()
+	svr := *(*unsafe.Pointer)(unsafe.Add(x.evl, serverLayout.svrOff))
+	mu.Unlock()
+	if svr == nil {
+		return nil
+	}
+	m := (*sync.Map)(unsafe.Add(svr, serverLayout.mapOff))
+	x.m.Store(m)
+	return m
 }

@@ -103,3 +103,75 @@ func TestNetpollPinned(t *testing.T) {
 		t.Fatalf("go.mod does not require %q: netpoll was upgraded without the checklist in docs/architecture.md", want)
 	}
 }
+
+// TestServerIndexForgets checks that the netpoll in go.mod still has the
+// layout ServerIndex relies on, that its server records every accepted
+// connection, and that Forget takes them out while they stay open and the
+// event loop still shuts down.
+func TestServerIndexForgets(t *testing.T) {
+	if err := Setup(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan netpoll.Connection, 64)
+	evl, err := netpoll.NewEventLoop(func(context.Context, netpoll.Connection) error { return nil },
+		netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
+			accepted <- c
+			return context.Background()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewServerIndex(evl)
+	if x == nil {
+		t.Fatal("netpoll's eventLoop/server layout changed: ServerIndex is off")
+	}
+	x.Forget(3) // before Serve: no server yet, nothing to do
+	go evl.Serve(ln)
+
+	const n = 32
+	var conns []netpoll.Connection
+	for range n {
+		c, err := netpoll.DialConnection("tcp", ln.Addr().String(), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	var fds []int
+	for range n {
+		select {
+		case c := <-accepted:
+			fds = append(fds, c.(netpoll.Conn).Fd())
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d connections accepted after 5 s", len(fds), n)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for x.Len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("netpoll's server recorded %d of %d accepted connections after 5 s", x.Len(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, fd := range fds {
+		x.Forget(fd)
+	}
+	if got := x.Len(); got != 0 {
+		t.Fatalf("%d connections still recorded after Forget", got)
+	}
+	for _, c := range conns {
+		if !c.IsActive() {
+			t.Fatal("a forgotten connection was closed")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := evl.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown after Forget: %v", err)
+	}
+}
