@@ -39,7 +39,11 @@ func TestClusterPhases(t *testing.T) {
 	res, err := RunCluster(context.Background(), Options{
 		N: n, Hold: time.Second, Timeout: 10 * time.Second, MaxTime: 3 * time.Minute,
 		Sources: LoopbackSources(context.Background(), "ws://127.0.0.1/"),
-		Cluster: ClusterOptions{Root: root, Servers: 3, Broadcasts: 2, StreamMsgs: 10, StreamRate: 50, ReconnectEvery: 10},
+		// A run this small takes seconds: sample often, so that the timeline
+		// has points however fast the machine is (at the default 1 s a fast
+		// run sampled twice).
+		Cluster: ClusterOptions{Root: root, Servers: 3, Broadcasts: 2, StreamMsgs: 10, StreamRate: 50, ReconnectEvery: 10,
+			Sample: 100 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
