@@ -161,7 +161,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.reconnectEvery, "reconnect-every", 100, "cluster: one client in this many leaves and comes back (-1: skip)")
 	fs.DurationVar(&c.pingInterval, "ping-interval", 0, "cluster: the hub's ping interval (WS_HUBS__DEFAULT__PING_INTERVAL for examples/chat; 0: the hub's default, 30s)")
 	fs.DurationVar(&c.pongTimeout, "pong-timeout", 0, "cluster: the hub's pong timeout (WS_HUBS__DEFAULT__PONG_TIMEOUT; 0: the hub's default, 10s)")
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 0, "cluster: examples/chat's -shutdown-timeout (0: 10s, or 100µs per connection when longer)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 0, "cluster: examples/chat's -shutdown-timeout (0: 10s, or 200µs per connection when longer)")
 	fs.IntVar(&c.minAvailable, "min-available", 1024, "cluster: stop the run when the machine's MemAvailable falls under this many MiB (negative: never)")
 	fs.StringVar(&c.serverArgs, "server-args", "", "cluster: extra flags for every examples/chat process, space-separated")
 	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every server process, comma-separated (e.g. GOGC=50)")

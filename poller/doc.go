@@ -6,5 +6,8 @@
 // once per process (a later call with other options fails with
 // ErrConfigured instead of being ignored); the runner that decides where
 // netpoll's input tasks run is fixed here and asks the task's context
-// (Inliner). A Wheel is safe for concurrent use.
+// (Inliner). trim.go is the one file that reaches into netpoll's internals
+// (its write-barrier pool, its server's record of connections: ServerIndex),
+// each checked at start and pinned to one netpoll version. A Wheel and a
+// ServerIndex are safe for concurrent use.
 package poller

@@ -52,8 +52,9 @@ type ClusterOptions struct {
 	PingInterval, PongTimeout time.Duration
 	// ShutdownTimeout is examples/chat's -shutdown-timeout: how long its
 	// clients' close handshakes may take on SIGTERM (default: 10 s, or
-	// 100 µs per connection when that is longer, since every server stops
-	// at once and a million close handshakes share the machine).
+	// 200 µs per connection when that is longer, since every server stops
+	// at once and a million close handshakes share the machine: two runs at
+	// a million took 119 s and over 150 s, docs/scaling.md).
 	ShutdownTimeout time.Duration
 	// ServerArgs are added to every examples/chat command line; ServerEnv
 	// to its environment (e.g. GOGC=50).
@@ -120,7 +121,7 @@ func (co *ClusterOptions) defaults(o *Options) {
 		co.WaitFor = max(o.Timeout, 2*time.Minute, time.Duration(o.N)*250*time.Microsecond)
 	}
 	if co.ShutdownTimeout <= 0 {
-		co.ShutdownTimeout = max(10*time.Second, time.Duration(o.N)*100*time.Microsecond)
+		co.ShutdownTimeout = max(10*time.Second, time.Duration(o.N)*200*time.Microsecond)
 	}
 	if co.Log == nil {
 		co.Log = io.Discard
