@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,14 +40,14 @@ type Client struct {
 	box mailbox
 }
 
-func newClient(h *Hub, id Identity, r *http.Request) *Client {
+func newClient(h *Hub, id Identity, ip, userAgent string) *Client {
 	now := time.Now()
 	c := &Client{
 		hub:       h,
 		id:        h.newID(),
 		identity:  id,
-		ip:        remoteIP(r.RemoteAddr),
-		userAgent: r.UserAgent(),
+		ip:        ip,
+		userAgent: userAgent,
 		connected: now.UnixNano(),
 	}
 	c.lastSeen.Store(now.UnixNano())

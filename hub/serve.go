@@ -17,7 +17,8 @@ import (
 // Most programs do not call it: Endpoint wires it, with the hub's transport
 // callbacks and limits, for a conn.Server.
 func (h *Hub) Serve(r *conn.Request) (any, *conn.Reject) {
-	c, status, msg := h.admit(r.HTTPRequest())
+	c, status, msg := h.admitting(&admission{origin: r.Header.Get("Origin"), host: r.Host,
+		ip: addrIP(r.RemoteAddr), userAgent: r.Header.Get("User-Agent"), conn: r})
 	if status != 0 {
 		return nil, &conn.Reject{Status: status, Body: msg}
 	}

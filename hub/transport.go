@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/surge-ws/ws/conn"
 	"github.com/surge-ws/ws/frame"
 )
 
@@ -56,19 +57,40 @@ func (h *Hub) TransportConfig() TransportConfig {
 // admit calls the Authenticator, which may block: call it from the connection's own goroutine, never
 // from an event loop that serves other connections. Safe for concurrent use.
 func (h *Hub) admit(r *http.Request) (c *Client, status int, message string) {
+	return h.admitting(&admission{origin: r.Header.Get("Origin"), host: r.Host, ip: remoteIP(r.RemoteAddr),
+		userAgent: r.UserAgent(), http: r})
+}
+
+// admission is what admit reads of an upgrade request. An Authenticator takes an *http.Request; one
+// parsed by conn becomes one only for it (request), so that a hub without Auth spends no
+// http.Request, URL and address text on a connection (some 450 bytes of garbage a connect).
+type admission struct {
+	origin, host, ip, userAgent string
+	http                        *http.Request // the request, or nil until request makes it from conn
+	conn                        *conn.Request
+}
+
+func (a *admission) request() *http.Request {
+	if a.http == nil {
+		a.http = a.conn.HTTPRequest()
+	}
+	return a.http
+}
+
+func (h *Hub) admitting(a *admission) (c *Client, status int, message string) {
 	if h.stopping() {
 		h.ctr.rejected[rejectShutdown].Add(1)
 		return nil, http.StatusServiceUnavailable, string(ReasonShutdown)
 	}
 	cfg := h.config()
-	if !originAllowed(r, cfg.Origin) {
+	if !originAllowed(a.origin, a.host, cfg.Origin) {
 		h.ctr.rejected[rejectOrigin].Add(1)
 		return nil, http.StatusForbidden, "origin not allowed"
 	}
 	var id Identity
 	if cfg.Auth != nil {
 		var err error
-		if id, err = cfg.Auth(r); err != nil {
+		if id, err = cfg.Auth(a.request()); err != nil {
 			h.ctr.rejected[rejectAuth].Add(1)
 			status, message = http.StatusUnauthorized, err.Error()
 			var e *Error
@@ -81,7 +103,7 @@ func (h *Hub) admit(r *http.Request) (c *Client, status int, message string) {
 			return nil, status, message
 		}
 	}
-	return newClient(h, id, r), 0, ""
+	return newClient(h, id, a.ip, a.userAgent), 0, ""
 }
 
 // open makes c live on peer: it is registered (Send, Kick and Broadcast reach it), counted, and its
@@ -170,9 +192,8 @@ func (h *Hub) closed(c *Client, code frame.CloseCode, reason string) {
 	c.enqueueGone()
 }
 
-// originAllowed applies Config.Origin to r (see Config.Origin).
-func originAllowed(r *http.Request, patterns []string) bool {
-	origin := r.Header.Get("Origin")
+// originAllowed applies Config.Origin to a request's Origin field and Host (see Config.Origin).
+func originAllowed(origin, requestHost string, patterns []string) bool {
 	if origin == "" {
 		return true
 	}
@@ -189,7 +210,7 @@ func originAllowed(r *http.Request, patterns []string) bool {
 	}
 	host := strings.ToLower(u.Host)
 	if len(patterns) == 0 {
-		return host == strings.ToLower(r.Host)
+		return host == strings.ToLower(requestHost)
 	}
 	full := strings.ToLower(u.Scheme) + "://" + host
 	for _, p := range patterns {
@@ -210,6 +231,19 @@ func originAllowed(r *http.Request, patterns []string) bool {
 
 func normPattern(p string) string {
 	return strings.TrimRight(strings.ToLower(strings.TrimSpace(p)), "/")
+}
+
+// addrIP is the address of a connection's peer without its port.
+func addrIP(a net.Addr) string {
+	switch a := a.(type) {
+	case nil:
+		return ""
+	case *net.TCPAddr:
+		if a.Zone == "" {
+			return a.IP.String()
+		}
+	}
+	return remoteIP(a.String())
 }
 
 // remoteIP is the host part of a RemoteAddr.
