@@ -164,7 +164,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 0, "cluster: examples/chat's -shutdown-timeout (0: 10s, or 200µs per connection when longer)")
 	fs.IntVar(&c.minAvailable, "min-available", 1024, "cluster: stop the run when the machine's MemAvailable falls under this many MiB (negative: never)")
 	fs.StringVar(&c.serverArgs, "server-args", "", "cluster: extra flags for every examples/chat process, space-separated")
-	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every server process, comma-separated (e.g. GOGC=50)")
+	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every examples/chat process, comma-separated (e.g. GOGC=50); the floor takes only its GOMAXPROCS")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()

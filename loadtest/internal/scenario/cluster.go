@@ -57,7 +57,8 @@ type ClusterOptions struct {
 	// a million took 119 s and over 150 s, docs/scaling.md).
 	ShutdownTimeout time.Duration
 	// ServerArgs are added to every examples/chat command line; ServerEnv
-	// to its environment (e.g. GOGC=50).
+	// to its environment (e.g. GOGC=50). The floor takes only ServerEnv's
+	// GOMAXPROCS (floorEnv).
 	ServerArgs []string
 	ServerEnv  []string
 	// Sample is the timeline's sampling interval (default 1 s).
@@ -172,6 +173,21 @@ func (co ClusterOptions) hubEnv() []string {
 		env = append(env, "WS_HUBS__DEFAULT__PONG_TIMEOUT="+co.PongTimeout.String())
 	}
 	return append(env, co.ServerEnv...)
+}
+
+// floorEnv is the floor's share of ServerEnv: its GOMAXPROCS, so that both
+// targets run on the same footing of threads, and nothing else. A collector
+// setting meant for the hub (GOGC=40, a GOMEMLIMIT) slows the floor, a Go
+// program that allocates per connection, and so flatters the ratio (the
+// third and fourth million runs, docs/scaling.md).
+func (co ClusterOptions) floorEnv() []string {
+	var env []string
+	for _, kv := range co.ServerEnv {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // clusterRun is one run of the cluster scenario.
@@ -482,7 +498,7 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.logDir(), tr.name, i), Env: cr.co.ServerEnv}
+			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.logDir(), tr.name, i), Env: cr.co.floorEnv()}
 			if isHub(tr.name) {
 				spec.Env = cr.co.hubEnv()
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,5 +106,18 @@ func checkTarget(t *testing.T, tg *report.ClusterTarget, n int64) {
 	}
 	if s != nil && (s.RedisKeysLeft == nil || *s.RedisKeysLeft != 0) {
 		t.Errorf("redis keys left: %v", s.RedisKeysLeft)
+	}
+}
+
+// The floor runs at Go's default collector pace: of -server-env it takes
+// only GOMAXPROCS (a GOGC meant for the hub slowed it and flattered the
+// connect-rate ratio of two million runs).
+func TestFloorTakesOnlyGOMAXPROCS(t *testing.T) {
+	co := ClusterOptions{ServerEnv: []string{"GOMAXPROCS=1", "GOGC=40", "GOMEMLIMIT=66MiB"}}
+	if got := co.floorEnv(); len(got) != 1 || got[0] != "GOMAXPROCS=1" {
+		t.Fatalf("floor environment %q, want [GOMAXPROCS=1]", got)
+	}
+	if got := co.hubEnv(); !slices.Contains(got, "GOGC=40") || !slices.Contains(got, "GOMEMLIMIT=66MiB") {
+		t.Fatalf("hub environment %q lacks -server-env", got)
 	}
 }
