@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/surge-ws/ws/frame"
@@ -86,6 +87,11 @@ type Request struct {
 	RemoteAddr net.Addr
 	LocalAddr  net.Addr
 }
+
+// RemoteIP is the peer's IP address (an IPv4 address unmapped from IPv6),
+// as IPLimits counts it; the zero Addr when RemoteAddr is not an IP address.
+// Read from the address itself: no text is made.
+func (r *Request) RemoteIP() netip.Addr { return addrIP(r.RemoteAddr) }
 
 // Reject is the HTTP response for a handshake the Upgrade hook turns down.
 type Reject struct {

@@ -97,8 +97,11 @@ func (c *Conn) kernelInputQueued() bool {
 // instead of sending every process's pings in the same second.
 func pingDue(at, interval, phase poller.Tick) poller.Tick {
 	grid := pingGrid(interval)
-	if grid == 1 || at <= phase {
-		return max(at, phase)
+	switch {
+	case grid == 1:
+		return at // exact; the phase is 0
+	case at <= phase:
+		return phase
 	}
 	return (at-phase+grid-1)/grid*grid + phase
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/cloudwego/netpoll"
 	"github.com/surge-ws/ws/conn"
 	"github.com/surge-ws/ws/frame"
 )
@@ -23,7 +24,8 @@ func TestServeWithoutAuthAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &conn.Request{Request: fr, RemoteAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 4000}}
+	// The address type conn.Server hands the hook (netpoll's).
+	r := &conn.Request{Request: fr, RemoteAddr: &netpoll.TCPAddr{TCPAddr: net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 4000}}}
 	waitQuiet(t)
 	h := New("admit-allocs", Config{})
 	defer func() { _ = h.Stop(context.Background()) }()

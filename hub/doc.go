@@ -47,7 +47,7 @@
 // # Transport
 //
 // The hub does not do I/O. A transport connection is a Peer; the adapter in serve.go calls the
-// unexported entry points admit, open, message and closed (see transport.go for their contracts) and
+// unexported entry points admitting, open, message and closed (see transport.go for their contracts) and
 // enforces TransportConfig.
 //
 // # Identity and ids

@@ -38,7 +38,7 @@ var closeCodes = [...]frame.CloseCode{
 	frame.CloseInternalError, CloseKicked,
 }
 
-// Handshake refusals by reason (admit).
+// Handshake refusals by reason (admitting).
 const (
 	rejectShutdown = iota
 	rejectOrigin

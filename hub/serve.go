@@ -18,11 +18,22 @@ import (
 // callbacks and limits, for a conn.Server.
 func (h *Hub) Serve(r *conn.Request) (any, *conn.Reject) {
 	c, status, msg := h.admitting(&admission{origin: r.Header.Get("Origin"), host: r.Host,
-		ip: addrIP(r.RemoteAddr), userAgent: r.Header.Get("User-Agent"), conn: r})
+		ip: peerIP(r), userAgent: r.Header.Get("User-Agent"), conn: r})
 	if status != 0 {
 		return nil, &conn.Reject{Status: status, Body: msg}
 	}
 	return c, nil
+}
+
+// peerIP is the text of r's peer address without its port.
+func peerIP(r *conn.Request) string {
+	if ip := r.RemoteIP(); ip.IsValid() {
+		return ip.String()
+	}
+	if r.RemoteAddr == nil {
+		return ""
+	}
+	return remoteIP(r.RemoteAddr.String())
 }
 
 // ConnEndpoint is the client's hub's Endpoint: Serve returns the *Client as

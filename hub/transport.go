@@ -17,7 +17,7 @@ import (
 // The transport adapter (Hub.Serve, in serve.go) drives a connection through four entry points, in this
 // order, and reads TransportConfig for the limits it enforces:
 //
-//	c, status, msg := h.admit(r)     // before the upgrade; on status != 0 answer it with msg, no upgrade
+//	c, status, msg := h.admitting(a) // before the upgrade; on status != 0 answer it with msg, no upgrade
 //	h.open(c, peer)                  // after the 101 is written; the connection is live
 //	h.message(c, op, payload)        // for every complete data message, in order, from the read goroutine
 //	h.closed(c, code, reason)        // once, when the connection is gone (also if open never happened)
@@ -48,21 +48,8 @@ func (h *Hub) TransportConfig() TransportConfig {
 	}
 }
 
-// admit checks an upgrade request before the upgrade: the hub is not stopping (else 503), the Origin
-// is allowed (else 403), and Config.Auth accepts it (else 401, or the Code of an *Error in 400-599).
-// On success it returns the new client, not yet registered anywhere, with status 0. On refusal it
-// returns a nil client, the HTTP status and a short text for the response body.
-//
-// r needs Method, URL, Header, Host and RemoteAddr; a request built from the parsed upgrade is enough.
-// admit calls the Authenticator, which may block: call it from the connection's own goroutine, never
-// from an event loop that serves other connections. Safe for concurrent use.
-func (h *Hub) admit(r *http.Request) (c *Client, status int, message string) {
-	return h.admitting(&admission{origin: r.Header.Get("Origin"), host: r.Host, ip: remoteIP(r.RemoteAddr),
-		userAgent: r.UserAgent(), http: r})
-}
-
-// admission is what admit reads of an upgrade request. An Authenticator takes an *http.Request; one
-// parsed by conn becomes one only for it (request), so that a hub without Auth spends no
+// admission is what admitting reads of an upgrade request. An Authenticator takes an *http.Request;
+// one parsed by conn becomes one only for it (request), so that a hub without Auth spends no
 // http.Request, URL and address text on a connection (some 450 bytes of garbage a connect).
 type admission struct {
 	origin, host, ip, userAgent string
@@ -77,6 +64,13 @@ func (a *admission) request() *http.Request {
 	return a.http
 }
 
+// admitting checks an upgrade request before the upgrade: the hub is not stopping (else 503), the
+// Origin is allowed (else 403), and Config.Auth accepts it (else 401, or the Code of an *Error in
+// 400-599). On success it returns the new client, not yet registered anywhere, with status 0. On
+// refusal it returns a nil client, the HTTP status and a short text for the response body.
+//
+// admitting calls the Authenticator, which may block: call it from the connection's own goroutine,
+// never from an event loop that serves other connections. Safe for concurrent use.
 func (h *Hub) admitting(a *admission) (c *Client, status int, message string) {
 	if h.stopping() {
 		h.ctr.rejected[rejectShutdown].Add(1)
@@ -231,19 +225,6 @@ func originAllowed(origin, requestHost string, patterns []string) bool {
 
 func normPattern(p string) string {
 	return strings.TrimRight(strings.ToLower(strings.TrimSpace(p)), "/")
-}
-
-// addrIP is the address of a connection's peer without its port.
-func addrIP(a net.Addr) string {
-	switch a := a.(type) {
-	case nil:
-		return ""
-	case *net.TCPAddr:
-		if a.Zone == "" {
-			return a.IP.String()
-		}
-	}
-	return remoteIP(a.String())
 }
 
 // remoteIP is the host part of a RemoteAddr.

@@ -12,6 +12,12 @@ import (
 	"github.com/surge-ws/ws/frame"
 )
 
+// admit is admitting for a request net/http parsed: the tests' way in.
+func (h *Hub) admit(r *http.Request) (c *Client, status int, message string) {
+	return h.admitting(&admission{origin: r.Header.Get("Origin"), host: r.Host, ip: remoteIP(r.RemoteAddr),
+		userAgent: r.UserAgent(), http: r})
+}
+
 // Endpoint hands every transport setting of the Config to conn: reading the hub's Config back is not
 // enough, the transport must get them. Each case sets one field to a value that is not conn's default.
 func TestEndpointConfig(t *testing.T) {

@@ -72,17 +72,11 @@ func encodeClient(info *hub.ClientInfo) string {
 
 func decodeClient(v string, info *hub.ClientInfo) bool {
 	d := decoder{b: []byte(v)}
-	if d.byte() != clientVersion {
+	ms, ipb, user, name, ok := readHead(&d)
+	if !ok {
 		return false
 	}
-	ms := d.uvarint()
-	n := int(d.byte())
-	if d.err || n > len(d.b) {
-		return false
-	}
-	ipb := d.b[:n]
-	d.b = d.b[n:]
-	switch n {
+	switch len(ipb) {
 	case 4, 16:
 		ip, _ := netip.AddrFromSlice(ipb)
 		info.IP = ip.String()
@@ -90,8 +84,8 @@ func decodeClient(v string, info *hub.ClientInfo) bool {
 		info.IP = string(ipb)
 	}
 	info.Connected = time.UnixMilli(int64(ms))
-	info.UserID = string(d.bytes())
-	info.Name = string(d.bytes())
+	info.UserID = string(user)
+	info.Name = string(name)
 	nch := d.uvarint()
 	if d.err || nch > uint64(len(d.b)) {
 		return false
@@ -106,19 +100,29 @@ func decodeClient(v string, info *hub.ClientInfo) bool {
 	return !d.err
 }
 
+// readHead reads the fields before the channels: connection time, address
+// bytes, user id and name (the last three alias d's buffer).
+func readHead(d *decoder) (ms uint64, ip, user, name []byte, ok bool) {
+	if d.byte() != clientVersion {
+		return 0, nil, nil, nil, false
+	}
+	ms = d.uvarint()
+	n := int(d.byte())
+	if d.err || n > len(d.b) {
+		return 0, nil, nil, nil, false
+	}
+	ip, d.b = d.b[:n], d.b[n:]
+	user, name = d.bytes(), d.bytes()
+	return ms, ip, user, name, !d.err
+}
+
 // channelsOf returns the channels of a client encoded by encodeClient, as
-// substrings of v: nothing is copied.
+// substrings of v: nothing of them is copied.
 func channelsOf(v string) []string {
 	d := decoder{b: []byte(v)}
-	d.byte()
-	d.uvarint()
-	if n := int(d.byte()); !d.err && n <= len(d.b) {
-		d.b = d.b[n:]
-	} else {
+	if _, _, _, _, ok := readHead(&d); !ok {
 		return nil
 	}
-	d.bytes() // user id
-	d.bytes() // name
 	nch := d.uvarint()
 	if d.err || nch == 0 || nch > uint64(len(d.b)) {
 		return nil
