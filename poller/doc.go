@@ -6,8 +6,11 @@
 // once per process (a later call with other options fails with
 // ErrConfigured instead of being ignored); the runner that decides where
 // netpoll's input tasks run is fixed here and asks the task's context
-// (Inliner). trim.go is the one file that reaches into netpoll's internals
-// (its write-barrier pool, its server's record of connections: ServerIndex),
-// each checked at start and pinned to one netpoll version. A Wheel and a
-// ServerIndex are safe for concurrent use.
+// (Inliner). Two files reach into netpoll's internals, each reach checked at
+// start and pinned to one netpoll version: trim.go (its write-barrier pool,
+// its server's record of connections: ServerIndex) and park.go (its pollers
+// wait in the Go runtime's poller instead of blocking in epoll_wait, which
+// would hold a P and keep the runtime's sysmon polling). A Wheel and a
+// ServerIndex are safe for concurrent use; Parked may be called from any
+// goroutine after Setup.
 package poller

@@ -104,12 +104,21 @@ func configure(o Options) error {
 	// default (4 KiB) it would undo BufferSize.
 	netpoll.LinkBufferCap = o.BufferSize
 	shrinkWriteBarriers()
-	return netpoll.Configure(netpoll.Config{
+	parkedPollers = parkPollers(o.Pollers)
+	err := netpoll.Configure(netpoll.Config{
 		PollerNum:    o.Pollers,
 		BufferSize:   o.BufferSize,
 		LoggerOutput: o.Log,
 		Runner:       run,
+		LoadBalance:  netpoll.Random,
 	})
+	if err != nil {
+		return err
+	}
+	// netpoll rebalances only the pollers it starts itself; a change of
+	// policy rebuilds the balancer over those parkPollers put in place. The
+	// policy ends where netpoll's default has it: round robin.
+	return netpoll.Configure(netpoll.Config{LoadBalance: netpoll.RoundRobin})
 }
 
 // RaiseFileLimit sets the soft RLIMIT_NOFILE to the hard limit and returns the

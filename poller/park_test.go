@@ -1,0 +1,158 @@
+package poller
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+)
+
+// pollerStates returns the scheduler state of every goroutine running
+// netpoll's poller loop ("IO wait" when parked in the runtime's poller,
+// "syscall" when blocked in epoll_wait, "runnable", "running").
+func pollerStates() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var states []string
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if !bytes.Contains(g, []byte("netpoll.(*defaultPoll).Wait")) {
+			continue
+		}
+		if m := goroutineState.FindSubmatch(g); m != nil {
+			states = append(states, string(m[1]))
+		}
+	}
+	return states
+}
+
+var goroutineState = regexp.MustCompile(`^goroutine \d+ \[([a-zA-Z ]+)`)
+
+// TestPollersParkInTheRuntime checks that every netpoll poller of the process
+// waits in the runtime's poller between batches (not in a blocking
+// epoll_wait, which holds a P and keeps sysmon busy), and that connections
+// are still served across many sleeps and wake-ups.
+func TestPollersParkInTheRuntime(t *testing.T) {
+	if err := Setup(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := setupOpts.Pollers
+	if got := Parked(); got != want {
+		t.Fatalf("Parked() = %d pollers, want all %d (netpoll's layout changed, or netpoll was used before Setup)", got, want)
+	}
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
+		b, err := c.Reader().Next(c.Reader().Len())
+		if err != nil {
+			return err
+		}
+		_, _ = c.Writer().WriteBinary(append([]byte(nil), b...))
+		_ = c.Reader().Release()
+		return c.Writer().Flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go evl.Serve(ln) //nolint:errcheck // ends with Shutdown
+	defer evl.Shutdown(context.Background())
+
+	c, err := netpoll.DialConnection("tcp", ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Round trips with pauses: each pause lets the poller park, each request
+	// must wake it.
+	for i := range 30 {
+		msg := []byte{byte(i), 'x'}
+		if _, err := c.Writer().WriteBinary(msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Writer().Flush(); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadTimeout(2 * time.Second)
+		got, err := c.Reader().Next(len(msg))
+		if err != nil {
+			t.Fatalf("round trip %d: no echo within 2 s: %v", i, err)
+		}
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("round trip %d: echo %q, want %q", i, got, msg)
+		}
+		_ = c.Reader().Release()
+		time.Sleep(2 * time.Millisecond)
+	}
+
+	// Idle now: every poller must come to rest parked, none in a system call.
+	deadline := time.Now().Add(3 * time.Second)
+	var states []string
+	for time.Now().Before(deadline) {
+		states = pollerStates()
+		parked := 0
+		for _, s := range states {
+			if s == "IO wait" {
+				parked++
+			}
+		}
+		if parked == want && len(states) == want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("within 3 s of idleness the poller goroutines were in states %q, want %d in \"IO wait\"", states, want)
+}
+
+// A parked poller that is closed ends its loop and releases the duplicate of
+// its epoll descriptor.
+func TestParkedPollerCloses(t *testing.T) {
+	if err := Setup(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if Parked() == 0 {
+		t.Fatal("netpoll's pollers are not parked (TestPollersParkInTheRuntime says more)")
+	}
+	before := openFDs(t)
+	p, err := netpollOpenPoll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !park(p) {
+		t.Fatal("park refused a fresh poller")
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Wait() }()
+	if err := p.Trigger(); err != nil { // one wake-up and back to parking
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Wait = %v after Close, want nil", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Wait did not return within 3 s of Close")
+	}
+	if after := openFDs(t); after != before {
+		t.Fatalf("%d descriptors open after the poller closed, %d before: the epoll, eventfd or duplicate leaked", after, before)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
