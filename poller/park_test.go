@@ -90,6 +90,26 @@ func TestPollersParkInTheRuntime(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 
+	// A burst larger than netpoll reads at once (its first buffer is
+	// BufferSize, 128 bytes): the descriptor stays readable with no new event,
+	// so the rest is found only by polling again before parking.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
+	if _, err := c.Writer().WriteBinary(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Writer().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadTimeout(2 * time.Second)
+	got, err := c.Reader().Next(len(big))
+	if err != nil {
+		t.Fatalf("%d bytes sent in one write: the echo did not come back whole within 2 s: %v", len(big), err)
+	}
+	if !bytes.Equal(got, big) {
+		t.Fatal("the echo of the burst differs from the burst")
+	}
+	_ = c.Reader().Release()
+
 	// Idle now: every poller must come to rest parked, none in a system call.
 	deadline := time.Now().Add(3 * time.Second)
 	var states []string
