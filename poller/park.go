@@ -101,7 +101,7 @@ func parkPollers(n int) int {
 		if err != nil {
 			break // netpoll opens the rest itself, and will fail the same way
 		}
-		if park(p) {
+		if park(p) != nil {
 			parked++
 		}
 		polls = append(polls, p)
@@ -111,26 +111,26 @@ func parkPollers(n int) int {
 	return parked
 }
 
-// park wraps the Handler of one poller that has not started; it reports
-// whether it did.
-func park(p netpoll.Poll) bool {
+// park wraps the Handler of one poller that has not started; it returns nil
+// when it did not.
+func park(p netpoll.Poll) *parkedPoll {
 	v := reflect.ValueOf(p)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct || v.Elem().Type().Name() != "defaultPoll" {
-		return false
+		return nil
 	}
 	f, ok := pollFields(v.Elem())
 	if !ok {
-		return false
+		return nil
 	}
 	w, err := newParkedPoll(f.epfd)
 	if err != nil {
-		return false
+		return nil
 	}
 	w.size, w.cache = f.size, f.cache
 	h := (*func([]epollEvent) bool)(f.handler.Addr().UnsafePointer())
 	w.handle = *h
 	*h = w.handler
-	return true
+	return w
 }
 
 type pollLayout struct {
