@@ -333,7 +333,7 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 		Broadcasts: c.broadcasts, StreamMsgs: c.streamMsgs, StreamRate: c.streamRate,
 		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout, ShutdownTimeout: c.shutdownTimeout,
 		MinAvailable: int64(c.minAvailable) << 20,
-		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv),
+		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv), FloorArgs: strings.Fields(c.floorArgs),
 	}
 	o.Cluster.Log = logLine{line, stderr} // a line per phase, -quiet or not
 	if f.reportDir != "" {

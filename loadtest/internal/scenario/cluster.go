@@ -61,6 +61,8 @@ type ClusterOptions struct {
 	// GOMAXPROCS (floorEnv).
 	ServerArgs []string
 	ServerEnv  []string
+	// FloorArgs are added to every floor command line (e.g. -park).
+	FloorArgs []string
 	// Sample is the timeline's sampling interval (default 1 s).
 	Sample time.Duration
 	// WaitFor bounds the wait for one fan-out message to reach every
@@ -511,7 +513,7 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 				spec.Stats = true
 				spec.Args = append([]string{"-message-rate", "-1", "-shutdown-timeout", cr.co.ShutdownTimeout.String()}, cr.co.ServerArgs...)
 			default:
-				spec.Args = []string{"-reset-on-exit", "-event", cr.o.Event}
+				spec.Args = append([]string{"-reset-on-exit", "-event", cr.o.Event}, cr.co.FloorArgs...)
 			}
 			// A port taken by someone else between its check and the
 			// server's bind fails the start: try another once.

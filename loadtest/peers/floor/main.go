@@ -42,6 +42,7 @@ func main() {
 	addr := flag.String("addr", ":8080", "address to listen on")
 	event := flag.String("event", "chat.message", "the publish event: its packet goes to every subscriber of its channel (default room) in this process")
 	rst := flag.Bool("reset-on-exit", false, "on SIGINT/SIGTERM, reset every connection (SO_LINGER 0): no FIN handshakes, no TIME_WAIT left behind")
+	park := flag.Bool("park", false, "wait in the Go runtime's poller between batches instead of blocking in epoll_wait (what poller/park.go does for netpoll), to measure what that is worth to a raw loop")
 	flag.Parse()
 	lfd, err := listen(*addr)
 	if err != nil {
@@ -60,6 +61,7 @@ func main() {
 	}()
 	s := newServer(lfd, *event)
 	s.stopFD = stop
+	s.park = *park
 	if err := s.serve(); err != nil {
 		log.Fatal(err)
 	}
@@ -117,6 +119,7 @@ type server struct {
 	event           string
 	clients         map[int32]*client
 	rooms           map[string]map[int32]struct{}
+	park            bool   // wait through the runtime's poller (parkedWait)
 	reply           []byte // scratch for a reply's payload
 	pkt             []byte // scratch for a published packet and its frame
 }
@@ -141,10 +144,19 @@ func (s *server) serve() error {
 		}
 	}
 	events := make([]unix.EpollEvent, 256)
+	wait := func() (int, error) { return unix.EpollWait(ep, events, -1) }
+	if s.park {
+		pw, err := newParkedWait(ep, events)
+		if err != nil {
+			return err
+		}
+		defer pw.close()
+		wait = pw.wait
+	}
 	in := make([]byte, 64<<10)
 	out := make([]byte, 0, 64<<10)
 	for {
-		n, err := unix.EpollWait(ep, events, -1)
+		n, err := wait()
 		if err == unix.EINTR {
 			continue
 		}
