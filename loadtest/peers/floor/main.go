@@ -13,6 +13,10 @@
 // take a whole frame is dropped), no keepalive pings: it is not a server to
 // use, only the floor under the ones measured with it.
 //
+// With -park it waits in the Go runtime's poller between batches instead of
+// blocking in epoll_wait (parkedWait), as Surge's pollers do: a variant to
+// measure what that is worth to a raw loop, not the default floor.
+//
 // Several floor processes do not know each other: a publish reaches the
 // subscribers of the process that received it. loadtest's cluster scenario
 // therefore publishes to every floor process at once, the floor of a
