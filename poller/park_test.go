@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"runtime"
@@ -72,44 +73,14 @@ func TestPollersParkInTheRuntime(t *testing.T) {
 	// Round trips with pauses: each pause lets the poller park, each request
 	// must wake it.
 	for i := range 30 {
-		msg := []byte{byte(i), 'x'}
-		if _, err := c.Writer().WriteBinary(msg); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Writer().Flush(); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetReadTimeout(2 * time.Second)
-		got, err := c.Reader().Next(len(msg))
-		if err != nil {
-			t.Fatalf("round trip %d: no echo within 2 s: %v", i, err)
-		}
-		if !bytes.Equal(got, msg) {
-			t.Fatalf("round trip %d: echo %q, want %q", i, got, msg)
-		}
-		_ = c.Reader().Release()
+		roundTrip(t, c, []byte{byte(i), 'x'}, fmt.Sprintf("round trip %d", i))
 		time.Sleep(2 * time.Millisecond)
 	}
 
 	// A burst larger than netpoll reads at once (its first buffer is
 	// BufferSize, 128 bytes): the descriptor stays readable with no new event,
 	// so the rest is found only by polling again before parking.
-	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
-	if _, err := c.Writer().WriteBinary(big); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Writer().Flush(); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadTimeout(2 * time.Second)
-	got, err := c.Reader().Next(len(big))
-	if err != nil {
-		t.Fatalf("%d bytes sent in one write: the echo did not come back whole within 2 s: %v", len(big), err)
-	}
-	if !bytes.Equal(got, big) {
-		t.Fatal("the echo of the burst differs from the burst")
-	}
-	_ = c.Reader().Release()
+	roundTrip(t, c, bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16), "a 64 KiB burst in one write")
 
 	// Idle now: every poller must come to rest parked, none in a system call.
 	deadline := time.Now().Add(3 * time.Second)
@@ -128,6 +99,26 @@ func TestPollersParkInTheRuntime(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("within 3 s of idleness the poller goroutines were in states %q, want %d in \"IO wait\"", states, want)
+}
+
+// roundTrip sends msg and waits up to 2 s for its whole echo.
+func roundTrip(t *testing.T, c netpoll.Connection, msg []byte, what string) {
+	t.Helper()
+	if _, err := c.Writer().WriteBinary(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Writer().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadTimeout(2 * time.Second)
+	got, err := c.Reader().Next(len(msg))
+	if err != nil {
+		t.Fatalf("%s: the echo did not come back whole within 2 s: %v", what, err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("%s: the echo differs from what was sent", what)
+	}
+	_ = c.Reader().Release()
 }
 
 // A parked poller that is closed ends its loop and releases the duplicate of

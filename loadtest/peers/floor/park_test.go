@@ -29,6 +29,18 @@ func TestParkedWait(t *testing.T) {
 	}
 	defer w.close()
 	one := []byte{1, 0, 0, 0, 0, 0, 0, 0}
+	got := waitAsync(t, w)
+	time.Sleep(20 * time.Millisecond) // let it park
+	if _, err := unix.Write(efd, one); err != nil {
+		t.Fatal(err)
+	}
+	expectOne(t, got, "an event written while wait was parked did not wake it")
+	// Still ready (level-triggered, not read): the next wait returns at once.
+	expectOne(t, waitAsync(t, w), "an event ready before wait was called did not end it")
+}
+
+// waitAsync runs one wait on its own goroutine and delivers its count.
+func waitAsync(t *testing.T, w *parkedWait) <-chan int {
 	got := make(chan int, 1)
 	go func() {
 		n, err := w.wait()
@@ -37,27 +49,18 @@ func TestParkedWait(t *testing.T) {
 		}
 		got <- n
 	}()
-	time.Sleep(20 * time.Millisecond) // let it park
-	if _, err := unix.Write(efd, one); err != nil {
-		t.Fatal(err)
-	}
+	return got
+}
+
+// expectOne waits up to 2 s for a wait that returns one event.
+func expectOne(t *testing.T, got <-chan int, what string) {
+	t.Helper()
 	select {
 	case n := <-got:
 		if n != 1 {
 			t.Fatalf("wait = %d events, want 1", n)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("an event written while wait was parked did not wake it within 2 s")
-	}
-	// Still ready (level-triggered, not read): the next wait returns at once.
-	done := make(chan int, 1)
-	go func() { n, _ := w.wait(); done <- n }()
-	select {
-	case n := <-done:
-		if n != 1 {
-			t.Fatalf("wait = %d events, want 1", n)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("an event ready before wait was called did not end it within 2 s")
+		t.Fatal(what + " within 2 s")
 	}
 }
