@@ -2,6 +2,7 @@ package conn
 
 import (
 	"net"
+	"reflect"
 	"testing"
 	"time"
 
@@ -86,4 +87,37 @@ func TestOpenConnectionsLeaveNetpollsRecord(t *testing.T) {
 	if f := open[0].mustNext(); string(f.Payload) != "still here" {
 		t.Fatalf("echo after the record was emptied: %q", f.Payload)
 	}
+}
+
+// Serve's connections go without netpoll's read-wake channel
+// (poller.DropReadTrigger): conn never blocks reading them. A connection
+// handshaking in pieces, echoing and then closed by its peer shows that
+// nothing in conn waits on it.
+func TestServedConnectionsHaveNoReadTrigger(t *testing.T) {
+	rec := newRecorder(true)
+	s := &Server{Handler: rec}
+	addr := startServer(t, s)
+	rc := dialRaw(t, addr)
+	req := upgradeRequest("/")
+	rc.write([]byte(req[:10]))
+	time.Sleep(20 * time.Millisecond) // the rest as a second input
+	rc.write([]byte(req[10:]))
+	if resp := rc.readResponse(); resp.StatusCode != 101 {
+		t.Fatalf("handshake: %s", resp.Status)
+	}
+	s.mu.Lock()
+	c := s.head
+	s.mu.Unlock()
+	if c == nil {
+		t.Fatal("no connection in the registry")
+	}
+	if !reflect.ValueOf(c.np).Elem().FieldByName("readTrigger").IsNil() {
+		t.Fatal("the served connection still has netpoll's read trigger")
+	}
+	rc.send(true, frame.OpText, []byte("hello"))
+	if f := rc.mustNext(); string(f.Payload) != "hello" {
+		t.Fatalf("echo: %q", f.Payload)
+	}
+	_ = rc.nc.Close()
+	rec.waitClosed(t)
 }

@@ -27,7 +27,9 @@ func (c *Conn) watchInput() {
 
 // onInput is the connection's netpoll OnRequest: it consumes every byte netpoll
 // holds, because netpoll calls it again while unread bytes remain and a
-// blocking read for more would pin a goroutine to every slow client.
+// blocking read for more would pin a goroutine to every slow client. A
+// blocking read would also wait forever on a connection Serve accepted: its
+// read-wake channel is dropped (poller.DropReadTrigger in onPrepare).
 func (c *Conn) onInput(np netpoll.Connection) error {
 	r := np.Reader()
 	n := r.Len()

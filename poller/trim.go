@@ -203,3 +203,54 @@ func (x *ServerIndex) index() *sync.Map {
 	x.m.Store(m)
 	return m
 }
+
+// Every netpoll connection carries two one-slot channels (112 bytes each)
+// that wake a goroutine blocked in its Reader or its Flush. A connection
+// served by conn never blocks in a read — its input callback takes exactly
+// the bytes that are there — so the read channel is never waited on; only
+// Flush's (a slow consumer's pending write) is. DropReadTrigger removes the
+// read channel of such a connection. netpoll only ever sends on it in a
+// select with a default case, which a nil channel skips; a blocking read on
+// the connection afterwards would wait forever, so it is for connections
+// whose owner never makes one.
+//
+// Call it before netpoll hands the connection to a poller (from OnPrepare):
+// after that a poller goroutine may read the field. The connection's type,
+// the field's name and type are checked by reflection, and only in a binary
+// built with netpollVerified; otherwise it does nothing and reports false.
+
+var readTriggerLayout struct {
+	once sync.Once
+	typ  reflect.Type // *netpoll.connection
+	off  uintptr
+}
+
+// DropReadTrigger releases np's read-wake channel; see above for when that
+// is safe. It reports whether it did.
+func DropReadTrigger(np netpoll.Connection) bool {
+	t := reflect.TypeOf(np)
+	l := &readTriggerLayout
+	l.once.Do(func() { l.typ, l.off = readTriggerField(t) })
+	if l.typ == nil || t != l.typ {
+		return false
+	}
+	*(*chan error)(unsafe.Add(reflect.ValueOf(np).UnsafePointer(), l.off)) = nil
+	return true
+}
+
+// readTriggerField checks *connection{...; readTrigger chan error; ...} and
+// returns the type and the field's offset, or a nil type.
+func readTriggerField(t reflect.Type) (reflect.Type, uintptr) {
+	if !netpollVersionOK() || t == nil || t.Kind() != reflect.Pointer {
+		return nil, 0
+	}
+	e := t.Elem()
+	if e.Kind() != reflect.Struct || e.Name() != "connection" || e.PkgPath() != "github.com/cloudwego/netpoll" {
+		return nil, 0
+	}
+	f, ok := e.FieldByName("readTrigger")
+	if !ok || f.Type != reflect.TypeFor[chan error]() || len(f.Index) != 1 {
+		return nil, 0
+	}
+	return t, f.Offset
+}

@@ -175,3 +175,76 @@ func TestServerIndexForgets(t *testing.T) {
 		t.Fatalf("Shutdown after Forget: %v", err)
 	}
 }
+
+// TestDropReadTrigger checks that an accepted connection loses its read-wake
+// channel (and only that: Flush's stays), and that it still takes input and
+// closes when the peer hangs up — netpoll's sends on the channel are
+// non-blocking, so a nil one must not stall the poller.
+func TestDropReadTrigger(t *testing.T) {
+	if err := Setup(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 16)
+	closed := make(chan struct{})
+	accepted := make(chan netpoll.Connection, 1)
+	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
+		n := c.Reader().Len()
+		_ = c.Reader().Skip(n)
+		_ = c.Reader().Release()
+		got <- n
+		return nil
+	}, netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
+		if !DropReadTrigger(c) {
+			t.Error("DropReadTrigger did nothing: netpoll's connection layout changed")
+		}
+		_ = c.AddCloseCallback(func(netpoll.Connection) error { close(closed); return nil })
+		accepted <- c
+		return context.Background()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go evl.Serve(ln)
+	defer evl.Shutdown(context.Background())
+
+	c, err := netpoll.DialConnection("tcp", ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv netpoll.Connection
+	select {
+	case srv = <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not accept within 5 s")
+	}
+	v := reflect.ValueOf(srv).Elem()
+	if !v.FieldByName("readTrigger").IsNil() {
+		t.Fatal("the accepted connection still has its read trigger")
+	}
+	if v.FieldByName("writeTrigger").IsNil() {
+		t.Fatal("the write trigger was dropped too")
+	}
+	for i := range 3 {
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-got:
+			if n != 4 {
+				t.Fatalf("round %d: server read %d bytes, want 4", i, n)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the server read nothing within 5 s", i)
+		}
+	}
+	_ = c.Close()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not close its side within 5 s of the peer's hang-up")
+	}
+}
