@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"sync"
 )
@@ -54,12 +55,22 @@ func (c *Client) enqueue(kind jobKind, payload []byte, limit int) bool {
 }
 
 // enqueuePresence queues one presence write, unless one is already waiting (it will read the state
-// current when it runs).
+// current when it runs). A BufferedPresence is written at once, on the calling goroutine.
 func (c *Client) enqueuePresence() {
 	if c.hub.ownPresence.Load() {
 		return
 	}
 	b := &c.box
+	if p, ok := c.hub.bufferedPresence(); ok {
+		// b.mu orders the writes: each reads the state after the change
+		// that called it, so the last one written is the latest.
+		b.mu.Lock()
+		if !b.gone && !c.isClosed() {
+			c.hub.presenceSetBuffered(p, c)
+		}
+		b.mu.Unlock()
+		return
+	}
 	b.mu.Lock()
 	if !b.presence && !b.gone {
 		b.presence = true
@@ -75,6 +86,18 @@ func (c *Client) enqueueGone() {
 		return
 	}
 	b := &c.box
+	if p, ok := c.hub.bufferedPresence(); ok {
+		// Written here rather than on a worker goroutine started for it (a
+		// node closing all its clients at once would start one per client).
+		// Under b.mu, after any write in progress; gone stops later ones.
+		b.mu.Lock()
+		if !b.gone {
+			b.gone = true
+			c.hub.presenceRemoveBuffered(p, c)
+		}
+		b.mu.Unlock()
+		return
+	}
 	b.mu.Lock()
 	if !b.gone {
 		b.gone = true
@@ -172,6 +195,27 @@ func (h *Hub) presenceSet(c *Client) {
 	defer ctx.cancel()
 	if err := h.config().Presence.Set(ctx, c.Info()); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
+	}
+}
+
+// bufferedPresence returns the Presence if its writes never wait (BufferedPresence).
+func (h *Hub) bufferedPresence() (Presence, bool) {
+	p := h.config().Presence
+	bp, ok := p.(BufferedPresence)
+	return p, ok && bp.Buffered()
+}
+
+// presenceSetBuffered and presenceRemoveBuffered write to a BufferedPresence
+// without a deadline: its calls return without waiting.
+func (h *Hub) presenceSetBuffered(p Presence, c *Client) {
+	if err := p.Set(context.Background(), c.Info()); err != nil && !h.presenceGone(err) {
+		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
+	}
+}
+
+func (h *Hub) presenceRemoveBuffered(p Presence, c *Client) {
+	if err := p.Remove(context.Background(), c.id); err != nil && !h.presenceGone(err) {
+		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
 

@@ -44,6 +44,19 @@ type ClusterPresence interface {
 	StatsExcept(ctx context.Context, node string) (PresenceStats, error)
 }
 
+// BufferedPresence is a Presence whose Set and Remove only record the change in memory and return:
+// they never wait on the network, and a lock they take is held only for in-memory work. The hub
+// calls them on the goroutine where the client changed (the connection's input goroutine for a
+// connect or a subscribe, its close callback for a leave), often the event loop, instead of handing
+// each write to the client's worker goroutine: at thousands of connects a second, or a node closing
+// all its clients at once, those hand-offs and goroutines cost more than the writes. Buffered
+// reports whether that holds (a wrapper may pass it on from what it wraps). Other Presences are
+// written on the client's worker, in order with its handlers, each call bounded by WriteTimeout.
+type BufferedPresence interface {
+	Presence
+	Buffered() bool
+}
+
 // PresenceStats counts the nodes a Presence knows and their clients.
 type PresenceStats struct {
 	Nodes   int `json:"nodes"`

@@ -101,8 +101,9 @@ func (h *Hub) admitting(a *admission) (c *Client, status int, message string) {
 }
 
 // open makes c live on peer: it is registered (Send, Kick and Broadcast reach it), counted, and its
-// presence is written (on its worker, not here). Called once per admitted client, after the upgrade
-// response is written and before the first message. Safe for concurrent use; does not block.
+// presence is written (here for a BufferedPresence, else on its worker). Called once per admitted
+// client, after the upgrade response is written and before the first message. Safe for concurrent
+// use; does not block.
 func (h *Hub) open(c *Client, p Peer) {
 	c.peer = p
 	if h.stopping() {
@@ -155,7 +156,8 @@ func (h *Hub) message(c *Client, op frame.OpCode, payload []byte) {
 
 // closed tells the hub that c is gone, with the close code and reason of the close handshake
 // (1006 and "" if the connection dropped). It unregisters c and removes it from every channel at once,
-// cancels its context, and queues the presence removal on c's worker. The first call counts; later
+// cancels its context, and removes c from a BufferedPresence here or queues the removal on c's
+// worker. The first call counts; later
 // ones do nothing. It may be called without open (the upgrade failed) and from inside Peer.Close or
 // Peer.WritePrepared. Safe for concurrent use; does not block.
 //

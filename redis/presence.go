@@ -199,6 +199,11 @@ func (p *RedisPresence) bindLocked(node string) error {
 	return nil
 }
 
+// Buffered reports that Set and Remove only buffer (hub.BufferedPresence): they take the
+// Presence's lock, which is held only for work in memory (a flush copies the changes under it,
+// and a full rewrite of the node every client: about 1 ms per 20,000), and never wait on Redis.
+func (p *RedisPresence) Buffered() bool { return true }
+
 // Set buffers info as this node's client; it reaches Redis with the next flush (FlushInterval).
 func (p *RedisPresence) Set(ctx context.Context, info hub.ClientInfo) error {
 	p.mu.Lock()
@@ -725,8 +730,9 @@ func (p *RedisPresence) Close(ctx context.Context) error {
 }
 
 var (
-	_ hub.ClusterPresence = (*RedisPresence)(nil)
-	_ hub.Checker         = (*RedisPresence)(nil)
+	_ hub.ClusterPresence  = (*RedisPresence)(nil)
+	_ hub.BufferedPresence = (*RedisPresence)(nil)
+	_ hub.Checker          = (*RedisPresence)(nil)
 )
 
 // abandon stops the presence as a killed process would: no more heartbeats, nothing removed. Tests
