@@ -78,24 +78,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.eng.cfg.Logger.Warn("conn: cannot take the connection from net/http", "remote", r.RemoteAddr, "err", err)
 		return // net/http answers or drops it; nothing of ours exists yet
 	}
-	if release != nil {
-		_ = np.AddCloseCallback(release)
-		release = nil
-	}
-	s.adopt(v.eng, np, fr, v.value, buffered)
+	uncount := release
+	release = nil // adopt owns it now
+	s.adopt(v.eng, np, fr, v.value, buffered, uncount)
 }
 
 // adopt runs, for a hijacked connection, what Serve's handshake does after
 // the Upgrade hook: it registers the Conn, queues the 101, runs OnOpen and
 // the bytes that came with the request, and hands the connection to the loop.
-func (s *Server) adopt(eng *engine, np netpoll.Connection, fr *frame.Request, value any, buffered []byte) {
+// uncount, if not nil, gives the connection's IPLimits place back when it
+// closes: added after onClosed, it runs before it (netpoll runs close
+// callbacks newest first), so the place is free by the time the connection
+// leaves the count, as in Serve.
+func (s *Server) adopt(eng *engine, np netpoll.Connection, fr *frame.Request, value any, buffered []byte, uncount func(netpoll.Connection) error) {
 	c := newConn(eng, np, false)
 	c.srv = s
 	if !s.register(c) {
+		if uncount != nil {
+			_ = uncount(np)
+		}
 		_ = np.Close()
 		return
 	}
 	_ = np.AddCloseCallback(c.onClosed)
+	if uncount != nil {
+		_ = np.AddCloseCallback(uncount)
+	}
 	resp := c.accept(fr, value)
 	c.mu.Lock()
 	c.reading = true // like an input callback: what OnOpen writes leaves with the 101
