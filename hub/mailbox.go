@@ -66,7 +66,7 @@ func (c *Client) enqueuePresence() {
 		// that called it, so the last one written is the latest.
 		b.mu.Lock()
 		if !b.gone && !c.isClosed() {
-			c.hub.presenceSetBuffered(p, c)
+			c.hub.setPresence(context.Background(), p, c)
 		}
 		b.mu.Unlock()
 		return
@@ -93,7 +93,7 @@ func (c *Client) enqueueGone() {
 		b.mu.Lock()
 		if !b.gone {
 			b.gone = true
-			c.hub.presenceRemoveBuffered(p, c)
+			c.hub.removePresence(context.Background(), p, c)
 		}
 		b.mu.Unlock()
 		return
@@ -193,9 +193,7 @@ func (h *Hub) presenceGone(err error) bool {
 func (h *Hub) presenceSet(c *Client) {
 	ctx := h.presenceCtx()
 	defer ctx.cancel()
-	if err := h.config().Presence.Set(ctx, c.Info()); err != nil && !h.presenceGone(err) {
-		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
-	}
+	h.setPresence(ctx, h.config().Presence, c)
 }
 
 // bufferedPresence returns the Presence if its writes never wait (BufferedPresence).
@@ -205,16 +203,16 @@ func (h *Hub) bufferedPresence() (Presence, bool) {
 	return p, ok && bp.Buffered()
 }
 
-// presenceSetBuffered and presenceRemoveBuffered write to a BufferedPresence
-// without a deadline: its calls return without waiting.
-func (h *Hub) presenceSetBuffered(p Presence, c *Client) {
-	if err := p.Set(context.Background(), c.Info()); err != nil && !h.presenceGone(err) {
+// setPresence and removePresence write c to p; a BufferedPresence is called
+// with a context without deadline, since its calls return without waiting.
+func (h *Hub) setPresence(ctx context.Context, p Presence, c *Client) {
+	if err := p.Set(ctx, c.Info()); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence set failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
 
-func (h *Hub) presenceRemoveBuffered(p Presence, c *Client) {
-	if err := p.Remove(context.Background(), c.id); err != nil && !h.presenceGone(err) {
+func (h *Hub) removePresence(ctx context.Context, p Presence, c *Client) {
+	if err := p.Remove(ctx, c.id); err != nil && !h.presenceGone(err) {
 		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
 	}
 }
@@ -222,9 +220,7 @@ func (h *Hub) presenceRemoveBuffered(p Presence, c *Client) {
 func (h *Hub) presenceRemove(c *Client) {
 	ctx := h.presenceCtx()
 	defer ctx.cancel()
-	if err := h.config().Presence.Remove(ctx, c.id); err != nil && !h.presenceGone(err) {
-		h.logger().Warn("ws: presence remove failed", "hub", h.name, "client", c.id, "err", err)
-	}
+	h.removePresence(ctx, h.config().Presence, c)
 }
 
 // runInline dispatches payload on the calling (transport input) goroutine

@@ -129,3 +129,39 @@ func TestUnbufferedPresenceWrittenOnWorker(t *testing.T) {
 		t.Fatalf("%d of %d writes ran on a hub worker, want all", pr.onWorker, total)
 	}
 }
+
+// A client flooding subscribe and unsubscribe costs the input goroutine at
+// most one buffered Presence write per message its rate limit lets through
+// (and the flood ends in 1008), while a well-behaved client beside it has
+// its writes made in order.
+func TestBufferedPresenceFloodIsBoundedByRate(t *testing.T) {
+	pr := newBufferedRecorder(true)
+	const burst = 20
+	h := newHub(t, Config{Presence: pr, MessageRate: 1, MessageBurst: burst})
+	flooder, _ := connect(t, h)
+	calm, _ := connect(t, h)
+	for i := range 500 {
+		ev := "subscribe"
+		if i%2 == 1 {
+			ev = "unsubscribe"
+		}
+		send(h, flooder, `{"id":"1","event":"`+ev+`","channel":"x"}`)
+	}
+	send(h, calm, `{"id":"1","event":"subscribe","channel":"room"}`)
+	idle(t, flooder)
+	idle(t, calm)
+
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	// The open's write, one per message within the burst (a second may
+	// refill one token), and the removal when the flood closes it.
+	if n := len(pr.writes[flooder.ID()]); n > 1+burst+2+1 {
+		t.Fatalf("the flooding client caused %d Presence writes, want at most %d", n, 1+burst+2+1)
+	}
+	if got, want := pr.writes[calm.ID()], []string{"set []", "set [room]"}; !slices.Equal(got, want) {
+		t.Fatalf("the well-behaved client's Presence writes: %q, want %q", got, want)
+	}
+	if !flooder.isClosed() {
+		t.Fatal("the flooding client is still open after 500 messages at a burst of 20")
+	}
+}

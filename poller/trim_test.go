@@ -23,29 +23,8 @@ func TestWriteBarriersAreSmall(t *testing.T) {
 	if barrierType == nil {
 		t.Fatal("netpoll's barrier layout changed: write barriers were not shrunk")
 	}
-	ln, err := Listen("tcp", "127.0.0.1:0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan int, 64)
-	accepted := make(chan netpoll.Connection, 1)
-	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
-		n := c.Reader().Len()
-		_ = c.Reader().Skip(n)
-		_ = c.Reader().Release()
-		got <- n
-		return nil
-	}, netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
-		accepted <- c
-		return context.Background()
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go evl.Serve(ln)
-	defer evl.Shutdown(context.Background())
-
-	c, err := netpoll.DialConnection("tcp", ln.Addr().String(), time.Second)
+	addr, got, accepted := countingServer(t, nil)
+	c, err := netpoll.DialConnection("tcp", addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,34 +163,14 @@ func TestDropReadTrigger(t *testing.T) {
 	if err := Setup(Options{}); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := Listen("tcp", "127.0.0.1:0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan int, 16)
 	closed := make(chan struct{})
-	accepted := make(chan netpoll.Connection, 1)
-	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
-		n := c.Reader().Len()
-		_ = c.Reader().Skip(n)
-		_ = c.Reader().Release()
-		got <- n
-		return nil
-	}, netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
+	addr, got, accepted := countingServer(t, func(c netpoll.Connection) {
 		if !DropReadTrigger(c) {
 			t.Error("DropReadTrigger did nothing: netpoll's connection layout changed")
 		}
 		_ = c.AddCloseCallback(func(netpoll.Connection) error { close(closed); return nil })
-		accepted <- c
-		return context.Background()
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go evl.Serve(ln)
-	defer evl.Shutdown(context.Background())
-
-	c, err := netpoll.DialConnection("tcp", ln.Addr().String(), time.Second)
+	})
+	c, err := netpoll.DialConnection("tcp", addr, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,4 +206,36 @@ func TestDropReadTrigger(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server did not close its side within 5 s of the peer's hang-up")
 	}
+}
+
+// countingServer serves an event loop on a fresh listener until the test
+// ends: each input is discarded and its size sent on got, and each accepted
+// connection goes through prepare (if not nil) and then to accepted.
+func countingServer(t *testing.T, prepare func(netpoll.Connection)) (addr string, got <-chan int, accepted <-chan netpoll.Connection) {
+	t.Helper()
+	ln, err := Listen("tcp", "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := make(chan int, 64)
+	conns := make(chan netpoll.Connection, 1)
+	evl, err := netpoll.NewEventLoop(func(ctx context.Context, c netpoll.Connection) error {
+		n := c.Reader().Len()
+		_ = c.Reader().Skip(n)
+		_ = c.Reader().Release()
+		sizes <- n
+		return nil
+	}, netpoll.WithOnPrepare(func(c netpoll.Connection) context.Context {
+		if prepare != nil {
+			prepare(c)
+		}
+		conns <- c
+		return context.Background()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go evl.Serve(ln) //nolint:errcheck // ends with Shutdown
+	t.Cleanup(func() { _ = evl.Shutdown(context.Background()) })
+	return ln.Addr().String(), sizes, conns
 }
