@@ -228,9 +228,8 @@ func TestPresenceRewritesAfterRedisLostIt(t *testing.T) {
 		n, _ := reader.ChannelExcept(ctx, "reader", "room")
 		return err == nil && len(list) == 100 && n == 100
 	})
-	if p.Stats().Resyncs < 2 {
-		t.Fatalf("resyncs %d", p.Stats().Resyncs)
-	}
+	// The rewrite counts itself after its pipeline's reply, so the reader can see it a moment before.
+	within(t, 2*time.Second, "the node counts its rewrite after the restart", func() bool { return p.Stats().Resyncs >= 2 })
 }
 
 // Redis memory per connected client, the figure docs/scaling.md quotes: 100,000 clients of one node,
