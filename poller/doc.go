@@ -1,4 +1,5 @@
-// Package poller owns the event loop: netpoll's listeners and process-wide
+// Package poller owns the event loop: the listening sockets netpoll serves
+// (Listen: one raw accept4 per connection, close-on-exec) and process-wide
 // configuration, the file-descriptor limit, and one timing wheel that carries
 // every per-connection deadline of the process.
 //
