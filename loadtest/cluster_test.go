@@ -35,7 +35,7 @@ func TestClusterScenario(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	args := []string{"cluster", "-n", strconv.Itoa(clusterN), "-servers", "3", "-hold", "2s", "-broadcasts", "2",
-		"-stream-msgs", "5", "-stream-rate", "10", "-json", "-quiet", "-max-time", "3m"}
+		"-stream-msgs", "5", "-stream-rate", "10", "-server-timer-slack", "1ms", "-json", "-quiet", "-max-time", "3m"}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), args, &stdout, &stderr, []string{bin, workerFlag})
 	var res report.Result
@@ -53,6 +53,9 @@ func TestClusterScenario(t *testing.T) {
 	for _, tg := range c.Targets {
 		if tg.Aborted != "" || len(tg.WorkerFailures) > 0 || len(tg.Errors) > 0 {
 			t.Fatalf("%s: aborted %q, workers %v, errors %v", tg.Name, tg.Aborted, tg.WorkerFailures, tg.Errors)
+		}
+		if tg.ServerTimerSlackNs != 1_000_000 { // both targets: it is a setting of the deployment
+			t.Errorf("%s: servers started with a timer slack of %d ns, want 1000000", tg.Name, tg.ServerTimerSlackNs)
 		}
 		if r := tg.Ramp; r == nil || r.Subscribed != n || r.Failed != 0 {
 			t.Errorf("%s ramp: %+v", tg.Name, r)

@@ -71,11 +71,11 @@ type flags struct {
 
 // clusterFlags are the cluster scenario's own flags.
 type clusterFlags struct {
-	servers, broadcasts, streamMsgs, reconnectEvery  int
-	streamRate                                       float64
-	targets, redis, serverArgs, serverEnv, floorArgs string
-	pingInterval, pongTimeout, shutdownTimeout       time.Duration
-	minAvailable                                     int
+	servers, broadcasts, streamMsgs, reconnectEvery        int
+	streamRate                                             float64
+	targets, redis, serverArgs, serverEnv, floorArgs       string
+	pingInterval, pongTimeout, shutdownTimeout, timerSlack time.Duration
+	minAvailable                                           int
 }
 
 // abuseFlags are the abuse scenario's own flags.
@@ -165,6 +165,7 @@ func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.minAvailable, "min-available", 1024, "cluster: stop the run when the machine's MemAvailable falls under this many MiB (negative: never)")
 	fs.StringVar(&c.serverArgs, "server-args", "", "cluster: extra flags for every examples/chat process, space-separated")
 	fs.StringVar(&c.floorArgs, "floor-args", "", "cluster: extra flags for every floor process, space-separated (e.g. -park)")
+	fs.DurationVar(&c.timerSlack, "server-timer-slack", 0, "cluster: start every server process, the hub's and the floor's, with this timer slack (prctl PR_SET_TIMERSLACK; 0: the load generator's own, 50µs by default; docs/scaling.md)")
 	fs.StringVar(&c.serverEnv, "server-env", "", "cluster: environment for every examples/chat process, comma-separated (e.g. GOGC=50); the floor takes only its GOMAXPROCS")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)

@@ -334,6 +334,7 @@ func runCluster(ctx context.Context, f *flags, command string, stdout, stderr io
 		ReconnectEvery: c.reconnectEvery, PingInterval: c.pingInterval, PongTimeout: c.pongTimeout, ShutdownTimeout: c.shutdownTimeout,
 		MinAvailable: int64(c.minAvailable) << 20,
 		ServerArgs:   strings.Fields(c.serverArgs), ServerEnv: splitList(c.serverEnv), FloorArgs: strings.Fields(c.floorArgs),
+		TimerSlack: c.timerSlack,
 	}
 	o.Cluster.Log = logLine{line, stderr} // a line per phase, -quiet or not
 	if f.reportDir != "" {

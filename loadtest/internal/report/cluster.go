@@ -16,6 +16,7 @@ type Cluster struct {
 	Placement   string `json:"placement"`    // how connections are spread over the servers
 	Redis       string `json:"redis,omitempty"`
 	PingPolicy  string `json:"ping_policy,omitempty"`
+	TimerSlack  string `json:"timer_slack,omitempty"` // what the servers were started with, when set
 	// Kernel lists the settings a large run depends on, as found.
 	Kernel  []KernelSetting  `json:"kernel"`
 	Targets []*ClusterTarget `json:"targets"`
@@ -40,6 +41,9 @@ type ClusterTarget struct {
 	// before the first connection (the per-process overhead), summed.
 	ServerBaselineRSS int64 `json:"server_baseline_rss"`
 	ClientBaselineRSS int64 `json:"client_baseline_rss"`
+	// ServerTimerSlackNs is the first server process's timer slack as
+	// /proc shows it once started (-1: unreadable).
+	ServerTimerSlackNs int64 `json:"server_timer_slack_ns"`
 
 	Ramp      *RampPhase      `json:"ramp,omitempty"`
 	Presence  *PresenceCheck  `json:"presence,omitempty"` // at full count, before the idle hold
@@ -525,6 +529,9 @@ func WriteClusterTable(w io.Writer, r *Result) error {
 		r.N, c.Servers, c.Placement, c.ClientProcs, r.Elapsed)
 	if c.PingPolicy != "" {
 		fmt.Fprintf(w, "  ping policy: %s\n", c.PingPolicy)
+	}
+	if c.TimerSlack != "" {
+		fmt.Fprintf(w, "  timer slack: %s\n", c.TimerSlack)
 	}
 	rows := ClusterRows(c)
 	wl := len("figure")

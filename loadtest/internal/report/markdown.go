@@ -114,6 +114,9 @@ func writeClusterMarkdown(dir, base string, b *strings.Builder, r *Result) (stri
 	if c.PingPolicy != "" {
 		fmt.Fprintf(b, "- ping policy: %s\n", c.PingPolicy)
 	}
+	if c.TimerSlack != "" {
+		fmt.Fprintf(b, "- timer slack: %s\n", c.TimerSlack)
+	}
 	var ks []string
 	for _, k := range c.Kernel {
 		s := fmt.Sprintf("%s = %s", k.Name, k.Value)

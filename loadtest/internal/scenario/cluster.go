@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,6 +64,11 @@ type ClusterOptions struct {
 	ServerEnv  []string
 	// FloorArgs are added to every floor command line (e.g. -park).
 	FloorArgs []string
+	// TimerSlack, when positive, is every server process's timer slack, the
+	// hub's and the floor's alike (serverproc.Spec.TimerSlack): a setting of
+	// the deployment, as systemd's TimerSlackNSec, that makes the Go
+	// runtime's sysmon poll less often while a process is busy.
+	TimerSlack time.Duration
 	// Sample is the timeline's sampling interval (default 1 s).
 	Sample time.Duration
 	// WaitFor bounds the wait for one fan-out message to reach every
@@ -248,6 +254,9 @@ func RunCluster(ctx context.Context, o Options) (*report.Result, error) {
 			orDefault(co.PingInterval, hubPingInterval), orDefault(co.PongTimeout, hubPongTimeout), defaultNote(co)),
 		Kernel: kernelSettings(co.Root),
 	}
+	if co.TimerSlack > 0 {
+		c.TimerSlack = co.TimerSlack.String() + " for every server process, both targets'"
+	}
 	cr.res.Cluster = c
 	for _, k := range c.Kernel {
 		if k.Want != "" && o.N >= 100_000 {
@@ -377,6 +386,7 @@ func (cr *clusterRun) runTarget(ctx context.Context, name string) *report.Cluste
 	if s, ok := sumSamples(tr.pids); ok {
 		t.ServerBaselineRSS = s.RSS
 	}
+	t.ServerTimerSlackNs = timerSlackOf(tr.pids[0])
 	if isHub(name) && o.Hold > 0 {
 		tr.emptyCPU(ctx, min(o.Hold, emptyHold))
 	}
@@ -500,7 +510,8 @@ func (tr *targetRun) startServers(ctx context.Context) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.logDir(), tr.name, i), Env: cr.co.floorEnv()}
+			spec := serverproc.Spec{Bin: cr.bins[targetPkg[tr.name]], Log: fmt.Sprintf("%s/%s-%02d.log", cr.logDir(), tr.name, i), Env: cr.co.floorEnv(),
+				TimerSlack: cr.co.TimerSlack}
 			if isHub(tr.name) {
 				spec.Env = cr.co.hubEnv()
 			}
@@ -727,4 +738,19 @@ func execOutput(name string, args ...string) (string, error) {
 	cmd := execCommand(name, args...)
 	b, err := cmd.Output()
 	return string(b), err
+}
+
+// timerSlackOf reads a process's timer slack in nanoseconds (its first
+// thread's, which every thread the Go runtime makes inherits); -1 when it
+// cannot be read.
+func timerSlackOf(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/timerslack_ns", pid))
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }

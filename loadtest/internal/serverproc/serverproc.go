@@ -11,9 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoPackage means a server's package is not in the tree (yet).
@@ -46,6 +49,15 @@ type Spec struct {
 	Stats bool
 	// Env is added to this process's environment (e.g. "GOGC=50").
 	Env []string
+	// TimerSlack, when positive, is the timer slack the server starts with
+	// (prctl PR_SET_TIMERSLACK; 0 keeps the load generator's, 50 µs by
+	// default). It is set on the thread that forks the server, and Linux
+	// passes it through fork and exec to the server's first thread and from
+	// there to every thread the Go runtime makes, the runtime's sysmon
+	// included: no setting inside the server could reach sysmon, whose thread
+	// exists before any code of the program runs (docs/scaling.md, "Process
+	// settings").
+	TimerSlack time.Duration
 }
 
 // Process is one running server.
@@ -87,7 +99,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	// generator, which stops its servers in order), and SIGKILL should the
 	// load generator die without stopping it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startWithTimerSlack(cmd, spec.TimerSlack); err != nil {
 		return nil, err
 	}
 	p := &Process{Cmd: cmd, Addr: addr, StatsAddr: stats, Log: spec.Log, done: make(chan struct{})}
@@ -182,4 +194,27 @@ func RepoRoot(dir string) (string, error) {
 			return "", errors.New("not inside the surge-ws/ws repository: pass -repo")
 		}
 	}
+}
+
+// startWithTimerSlack starts cmd from a thread whose timer slack is slack
+// (when positive), then gives the thread its own back: the child inherits
+// the slack of the thread that forks it.
+func startWithTimerSlack(cmd *exec.Cmd, slack time.Duration) error {
+	if slack <= 0 {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	old, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	if err == nil {
+		err = unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(slack.Nanoseconds()), 0, 0, 0)
+	}
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("setting a timer slack of %v: %w", slack, err)
+	}
+	err = cmd.Start()
+	if unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(old), 0, 0, 0) == nil {
+		runtime.UnlockOSThread()
+	} // else the thread stays locked to this goroutine and ends with it
+	return err
 }
